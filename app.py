@@ -1,0 +1,93 @@
+"""Application factory for the Retail Analytics API; `python app.py` runs the development server."""
+from __future__ import annotations
+
+import logging
+import os
+
+import click
+from flask import Flask
+from flask_cors import CORS
+from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import APP_VERSION, INSTANCE_DIR, Config, load_config
+from middlewares import auth, errors, request_context
+from middlewares.rate_limit import limiter
+from models import database
+from routes import register_blueprints
+from routes.schemas import ProblemSchema
+from services.registry import build_services
+
+logger = logging.getLogger(__name__)
+
+
+class RetailApi(Api):
+    """flask-smorest Api whose errors are documented as problem+json and handled by middlewares/errors.py."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        """Left to middlewares/errors.py, which answers problem+json for everything."""
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app: config, logging, database, CORS, limits, routes, OpenAPI, errors, CLI."""
+    config = config or load_config()
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.from_object(config)
+    app.config.update(_openapi_settings())
+    request_context.configure_logging(app.config["LOG_LEVEL"])
+    if app.config["PROXY_HOPS"]:
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.config["UPLOAD_DIR"].mkdir(parents=True, exist_ok=True)
+
+    database.init_app(app)
+    app.extensions["services"] = build_services(app.config, app.extensions[database.EXTENSION_KEY], APP_VERSION)
+    request_context.init_app(app)
+    auth.init_app(app)
+    CORS(app, resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
+         allow_headers=["Authorization", "Content-Type", "Prefer", "X-Request-ID"],
+         expose_headers=["Location", "Retry-After", "X-Request-ID", "Content-Disposition"])
+    limiter.init_app(app)
+    api = RetailApi(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    register_blueprints(api)
+    errors.init_app(app)
+    app.cli.add_command(create_admin_command)
+    return app
+
+
+def _openapi_settings() -> dict:
+    return {
+        "API_TITLE": "Retail Analytics API",
+        "API_VERSION": APP_VERSION,
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # Every operation needs a bearer token unless it declares security: [] (see middlewares/auth.public).
+        "API_SPEC_OPTIONS": {"security": [{"bearerAuth": []}]},
+    }
+
+
+@click.command("create-admin")
+@click.option("--username", prompt=True)
+@click.option("--email", prompt=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="ADMIN_PASSWORD")
+def create_admin_command(username: str, email: str, password: str) -> None:
+    """Create an admin account (the first admin cannot be made over HTTP)."""
+    from flask import current_app
+
+    from services.errors import AppError
+
+    try:
+        user_id = current_app.extensions["services"].admin.create_admin(username, email, password)
+    except AppError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"admin {username!r} created with id {user_id}")
+
+
+if __name__ == "__main__":
+    create_app().run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "5000")))

@@ -1,0 +1,1 @@
+"""Request plumbing: authentication, problem+json errors, request ids and logging, rate limits."""

@@ -1,0 +1,77 @@
+"""User administration, admin role only (seed 004 shapes)."""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from middlewares.auth import require_role
+from middlewares.services import services
+from models.pagination import Page
+from routes.schemas import BaseSchema, MessageSchema, UserSchema, page_args_schema, page_schema
+from services.accounts import ROLES
+from services.admin import USER_SORT_FIELDS
+
+blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="User administration (admin role)")
+blp.before_request(require_role("admin"))
+
+UserPageArgsSchema = page_args_schema("UserPageArgsSchema", USER_SORT_FIELDS)
+UserPageSchema = page_schema("UserPageSchema", UserSchema)
+
+
+class RoleSchema(BaseSchema):
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+
+
+class UserCountsSchema(BaseSchema):
+    total = fields.Integer()
+    active = fields.Integer()
+    by_role = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class StatsSchema(BaseSchema):
+    users = fields.Nested(UserCountsSchema)
+
+
+@blp.route("/users", methods=["GET"])
+@blp.arguments(UserPageArgsSchema, location="query")
+@blp.response(200, UserPageSchema)
+def list_users(args):
+    """All users, paginated and sortable."""
+    return services().admin.list_users(Page(**args))
+
+
+@blp.route("/users/<int:user_id>", methods=["GET"])
+@blp.response(200, UserSchema)
+def get_user(user_id):
+    """One user."""
+    return services().admin.get_user(user_id)
+
+
+@blp.route("/users/<int:user_id>/role", methods=["PUT"])
+@blp.arguments(RoleSchema)
+@blp.response(200, UserSchema)
+def set_role(body, user_id):
+    """Change a user's role; their existing tokens are revoked."""
+    return services().admin.set_role(user_id, body["role"])
+
+
+@blp.route("/users/<int:user_id>/toggle-active", methods=["PUT"])
+@blp.response(200, UserSchema)
+def toggle_active(user_id):
+    """Deactivate (revoking their tokens) or reactivate a user."""
+    return services().admin.toggle_active(user_id)
+
+
+@blp.route("/users/<int:user_id>", methods=["DELETE"])
+@blp.response(200, MessageSchema)
+def delete_user(user_id):
+    """Delete a user with all their files and results."""
+    services().admin.delete_user(user_id)
+    return {"message": "user deleted"}
+
+
+@blp.route("/stats", methods=["GET"])
+@blp.response(200, StatsSchema)
+def stats():
+    """Counts across the system."""
+    return services().admin.stats()

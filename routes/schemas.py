@@ -1,0 +1,86 @@
+"""Marshmallow schemas shared by several blueprints: users, pages, messages and the problem document."""
+from __future__ import annotations
+
+from datetime import UTC
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+MAX_PER_PAGE = 500
+
+
+class BaseSchema(ma.Schema):
+    """Unknown fields (role, id, is_active in a register body...) are dropped, never applied."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+class UTCDateTime(fields.DateTime):
+    """ISO 8601 with an explicit UTC offset; the database keeps naive UTC."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class UserSchema(BaseSchema):
+    user_id = fields.Integer(required=True)
+    username = fields.String(required=True)
+    email = fields.String(required=True)
+    role = fields.String(required=True, metadata={"enum": ["user", "analyst", "admin"]})
+    is_active = fields.Boolean(required=True)
+    created_at = UTCDateTime(required=True)
+    updated_at = UTCDateTime()
+
+
+class MessageSchema(BaseSchema):
+    message = fields.String(required=True)
+
+
+class TokenSchema(BaseSchema):
+    token = fields.String(required=True)
+    token_type = fields.String(metadata={"example": "Bearer"})
+    expires_in = fields.Integer(metadata={"description": "seconds until the token expires"})
+
+
+class PageArgsSchema(BaseSchema):
+    """?page=1&per_page=50&sort=<field>&order=asc|desc; subclasses restrict `sort`."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    sort = fields.String(load_default=None)
+    order = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))
+
+
+def page_args_schema(name: str, sort_fields: tuple[str, ...]) -> type[PageArgsSchema]:
+    """A PageArgsSchema whose `sort` accepts only `sort_fields`."""
+    sort = fields.String(load_default=None, validate=validate.OneOf(sort_fields))
+    return type(name, (PageArgsSchema,), {"sort": sort})
+
+
+def page_schema(name: str, item_schema: type[ma.Schema]) -> type[ma.Schema]:
+    """The paginated list envelope {total, page, per_page, items}."""
+    return type(name, (BaseSchema,), {
+        "total": fields.Integer(required=True),
+        "page": fields.Integer(required=True),
+        "per_page": fields.Integer(required=True),
+        "items": fields.List(fields.Nested(item_schema), required=True),
+    })
+
+
+class FieldErrorSchema(BaseSchema):
+    field = fields.String()
+    message = fields.String()
+
+
+class ProblemSchema(BaseSchema):
+    """RFC 9457 problem details, the body of every error."""
+
+    type = fields.String(metadata={"example": "/problems/validation-error"})
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    request_id = fields.String()
+    errors = fields.List(fields.Nested(FieldErrorSchema))

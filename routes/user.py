@@ -1,0 +1,58 @@
+"""The signed-in user's own profile: read, edit, change password, delete (seed 002 shapes)."""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from middlewares.auth import current_user
+from middlewares.services import services
+from routes.auth import USERNAME_RULE
+from routes.schemas import BaseSchema, MessageSchema, TokenSchema, UserSchema
+
+blp = Blueprint("user", __name__, url_prefix="/api/user", description="Your own profile")
+
+
+class ProfileUpdateSchema(BaseSchema):
+    username = fields.String(validate=USERNAME_RULE)
+    email = fields.Email(validate=validate.Length(max=254))
+
+
+class PasswordChangeSchema(BaseSchema):
+    old_password = fields.String(required=True)
+    new_password = fields.String(required=True, metadata={"description": "8 characters or more, at most 72 bytes"})
+
+
+class PasswordChangedSchema(TokenSchema):
+    message = fields.String()
+
+
+@blp.route("/profile", methods=["GET"])
+@blp.response(200, UserSchema)
+def get_profile():
+    """Your profile."""
+    return services().accounts.profile(current_user()["id"])
+
+
+@blp.route("/profile", methods=["PUT"])
+@blp.arguments(ProfileUpdateSchema)
+@blp.response(200, UserSchema)
+def update_profile(body):
+    """Change your username and/or email; any other field is ignored."""
+    return services().accounts.update_profile(current_user()["id"], **body)
+
+
+@blp.route("/profile/password", methods=["PUT"])
+@blp.arguments(PasswordChangeSchema)
+@blp.response(200, PasswordChangedSchema)
+def change_password(body):
+    """Change your password; every token issued before stops working, and a new one is returned."""
+    token = services().accounts.change_password(current_user()["id"], body["old_password"], body["new_password"])
+    return {"message": "password changed", **token}
+
+
+@blp.route("/profile", methods=["DELETE"])
+@blp.response(200, MessageSchema)
+def delete_profile():
+    """Delete your account with all its files and results."""
+    services().accounts.delete_account(current_user()["id"])
+    return {"message": "account deleted"}

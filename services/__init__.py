@@ -1,0 +1,1 @@
+"""The work of the application: pure analysis modules plus the services that own transactions."""

@@ -1,0 +1,21 @@
+"""Where a user's stored files live on disk: one folder per user under UPLOAD_DIR."""
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+def user_storage_dir(storage_root: Path, user_id: int) -> Path:
+    """The folder holding every file of one user; built from the numeric id only, never from client input."""
+    return storage_root / f"user_{int(user_id)}"
+
+
+def remove_user_storage(storage_root: Path, user_id: int) -> None:
+    """Delete a user's folder and everything in it, if it exists."""
+    folder = user_storage_dir(storage_root, user_id)
+    if folder.exists():
+        shutil.rmtree(folder)
+        logger.info("removed storage of user %s", user_id)

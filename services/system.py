@@ -1,0 +1,67 @@
+"""Liveness and readiness of the backing services: the database, the Redis queue and the upload storage."""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import redis
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from services.errors import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+class SystemService:
+    """Checks that each answer quickly and never raise except where a 503 is the answer."""
+
+    def __init__(self, engine: Engine, storage_root: Path, redis_url: str | None, version: str) -> None:
+        self.engine = engine
+        self.storage_root = storage_root
+        self.redis_url = redis_url
+        self.version = version
+
+    def health(self) -> dict:
+        """Readiness: ok when the database answers, ServiceUnavailable otherwise."""
+        if self.database_status()["status"] != "ok":
+            raise ServiceUnavailable("the database is not reachable")
+        return {"status": "ok", "database": "ok", "version": self.version, "timestamp": now_iso()}
+
+    def services_status(self) -> dict:
+        """Each backing service with its status and a few facts."""
+        return {"database": self.database_status(), "queue": self.queue_status(), "storage": self.storage_status()}
+
+    def database_status(self) -> dict:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            logger.warning("database check failed: %s", exc.__class__.__name__)
+            return {"status": "down", "backend": self.engine.dialect.name}
+        return {"status": "ok", "backend": self.engine.dialect.name}
+
+    def queue_status(self) -> dict:
+        if not self.redis_url:
+            return {"status": "not_configured", "detail": "set REDIS_URL to run analyses on an RQ worker"}
+        try:
+            client = redis.Redis.from_url(self.redis_url, socket_connect_timeout=1, socket_timeout=1)
+            client.ping()
+        except redis.RedisError as exc:
+            logger.warning("redis check failed: %s", exc.__class__.__name__)
+            return {"status": "down"}
+        return {"status": "ok"}
+
+    def storage_status(self) -> dict:
+        root = self.storage_root
+        if not root.is_dir() or not os.access(root, os.W_OK):
+            return {"status": "down", "writable": False}
+        return {"status": "ok", "writable": True, "free_mb": shutil.disk_usage(root).free // (1024 * 1024)}
+
+
+def now_iso() -> str:
+    """The current UTC time in ISO 8601."""
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,139 @@
+"""Fixtures: a fresh database per test on SQLite, and on MariaDB too when TEST_MYSQL_URL is set."""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from config import load_config
+from middlewares.rate_limit import limiter
+from migrate import upgrade
+from models.tables import metadata
+
+BACKENDS = ["sqlite"] + (["mysql"] if os.environ.get("TEST_MYSQL_URL") else [])
+PASSWORD = "correct horse 1"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """One migrated SQLite file; each test gets a copy of it."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def mysql_database_url():
+    """A throwaway MariaDB database for this test run, migrated once and dropped at the end."""
+    server_url = make_url(os.environ["TEST_MYSQL_URL"])
+    name = f"rat_test_{os.getpid()}_{secrets.token_hex(3)}"
+    server = create_engine(server_url)
+    try:
+        with server.begin() as conn:
+            conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    except Exception as exc:  # noqa: BLE001 - any failure here means the MariaDB half cannot run
+        pytest.exit(f"TEST_MYSQL_URL is set but MariaDB is not usable: {exc}", returncode=3)
+    url = server_url.set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with server.begin() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+    server.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    """A migrated, empty database: a copy of the SQLite template, or the run's MariaDB emptied."""
+    if request.param == "sqlite":
+        path = tmp_path / "db.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("mysql_database_url")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(database_url, tmp_path, monkeypatch):
+    """The application on a fresh database and a fresh upload folder."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("REDIS_URL", "")
+    monkeypatch.setenv("AUTH_RATE_LIMIT", "10/minute")
+    application = create_app(load_config("testing"))
+    yield application
+    limiter.reset()
+    application.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def services(app):
+    return app.extensions["services"]
+
+
+@dataclass
+class Account:
+    user_id: int
+    username: str
+    email: str
+    password: str
+    token: str
+
+    @property
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+class AuthActions:
+    """Register and log in through the API, like the flask tutorial's AuthActions."""
+
+    def __init__(self, client, services):
+        self.client = client
+        self.services = services
+
+    def register(self, username: str = "alice", email: str | None = None, password: str = PASSWORD) -> Account:
+        email = email or f"{username}@example.com"
+        response = self.client.post("/api/auth/register", json={"username": username, "email": email,
+                                                                "password": password})
+        assert response.status_code == 201, response.json
+        return Account(response.json["user_id"], username, email, password, response.json["token"])
+
+    def admin(self, username: str = "root") -> Account:
+        """An admin made the way the CLI makes one, then logged in over HTTP."""
+        user_id = self.services.admin.create_admin(username, f"{username}@example.com", PASSWORD)
+        return Account(user_id, username, f"{username}@example.com", PASSWORD, self.login(username).json["token"])
+
+    def login(self, identifier: str, password: str = PASSWORD, **kwargs):
+        return self.client.post("/api/auth/login", json={"identifier": identifier, "password": password}, **kwargs)
+
+
+@pytest.fixture
+def auth(client, services):
+    return AuthActions(client, services)
+
+
+def assert_problem(response, status: int, field: str | None = None) -> dict:
+    """The response is an RFC 9457 problem with this status (and, if given, an error on `field`)."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.json
+    assert {"type", "title", "status", "detail"} <= body.keys()
+    assert body["status"] == status
+    if field is not None:
+        assert field in [e["field"] for e in body.get("errors", [])], body
+    return body
