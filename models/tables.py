@@ -41,6 +41,8 @@ users = Table(
     Column("token_version", Integer, nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    # Ids are never reused on SQLite either: a deleted user's token must not fit a newcomer.
+    sqlite_autoincrement=True,
     **MYSQL_TABLE_OPTIONS,
 )
 

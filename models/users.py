@@ -7,6 +7,7 @@ from models.database import utc_now
 from models.pagination import Page, paginate
 from models.tables import users
 
+MAX_ID = 2**31 - 1
 USER_SORT_COLUMNS = {
     "id": users.c.id,
     "username": users.c.username,
@@ -35,7 +36,9 @@ def insert_user(conn: Connection, username: str, email: str, password_hash: str,
 
 
 def get_user(conn: Connection, user_id: int) -> dict | None:
-    """The user row with this id, or None."""
+    """The user row with this id, or None (also for ids no INTEGER column can hold)."""
+    if not 0 < user_id <= MAX_ID:
+        return None
     row = conn.execute(select(users).where(users.c.id == user_id)).first()
     return dict(row._mapping) if row else None
 
@@ -48,7 +51,9 @@ def find_user_by_identifier(conn: Connection, identifier: str) -> dict | None:
     return dict(row._mapping) if row else None
 
 
-def taken_fields(conn: Connection, username: str | None, email: str | None, except_user_id: int | None = None) -> list[str]:
+def taken_fields(
+    conn: Connection, username: str | None, email: str | None, except_user_id: int | None = None
+) -> list[str]:
     """Which of `username` and `email` already belong to another user."""
     taken = []
     for field, value in (("username", username), ("email", email)):
@@ -90,6 +95,7 @@ def count_active_admins(conn: Connection) -> int:
 
 def count_users(conn: Connection) -> dict:
     """User totals: all, active, and per role."""
-    by_role = {row.role: row.n for row in conn.execute(select(users.c.role, func.count().label("n")).group_by(users.c.role))}
+    per_role = select(users.c.role, func.count().label("n")).group_by(users.c.role)
+    by_role = {row.role: row.n for row in conn.execute(per_role)}
     active = conn.execute(select(func.count()).where(users.c.is_active.is_(True))).scalar_one()
     return {"total": sum(by_role.values()), "active": active, "by_role": by_role}

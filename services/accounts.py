@@ -87,7 +87,9 @@ class AccountService:
         with self.engine.connect() as conn:
             user = user_dao.get_user(conn, int(claims["sub"]))
             revoked = token_dao.is_token_revoked(conn, claims["jti"])
-        if user is None or revoked or claims.get("ver", 0) != user["token_version"]:
+        issued_at = datetime.fromtimestamp(claims["iat"], UTC).replace(tzinfo=None)
+        stale = user is None or claims.get("ver", 0) != user["token_version"] or issued_at < user["created_at"]
+        if stale or revoked:
             raise Unauthorized("token revoked")
         if not user["is_active"]:
             raise Unauthorized("this account is deactivated")

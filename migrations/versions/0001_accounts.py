@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_users"),
         sa.UniqueConstraint("username", name="uq_users_username"),
         sa.UniqueConstraint("email", name="uq_users_email"),
+        sqlite_autoincrement=True,
         **MYSQL_TABLE_OPTIONS,
     )
     op.create_table(
