@@ -5,9 +5,11 @@ import logging
 import os
 
 import click
-from flask import Flask
+from flask import Flask, current_app
+from flask.cli import with_appcontext
 from flask_cors import CORS
 from flask_smorest import Api
+from marshmallow import ValidationError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import APP_VERSION, INSTANCE_DIR, Config, load_config
@@ -15,7 +17,9 @@ from middlewares import auth, errors, request_context
 from middlewares.rate_limit import limiter
 from models import database
 from routes import register_blueprints
+from routes.auth import RegisterSchema
 from routes.schemas import ProblemSchema
+from services.errors import AppError
 from services.registry import build_services
 
 logger = logging.getLogger(__name__)
@@ -76,14 +80,14 @@ def _openapi_settings() -> dict:
 @click.option("--username", prompt=True)
 @click.option("--email", prompt=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="ADMIN_PASSWORD")
+@with_appcontext
 def create_admin_command(username: str, email: str, password: str) -> None:
-    """Create an admin account (the first admin cannot be made over HTTP)."""
-    from flask import current_app
-
-    from services.errors import AppError
-
+    """Create an admin account (the first admin cannot be made over HTTP); same rules as register."""
     try:
-        user_id = current_app.extensions["services"].admin.create_admin(username, email, password)
+        account = RegisterSchema().load({"username": username, "email": email, "password": password})
+        user_id = current_app.extensions["services"].admin.create_admin(**account)
+    except ValidationError as exc:
+        raise click.ClickException(f"invalid {', '.join(exc.messages)}: {exc.messages}") from exc
     except AppError as exc:
         raise click.ClickException(exc.detail) from exc
     click.echo(f"admin {username!r} created with id {user_id}")

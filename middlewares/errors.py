@@ -51,8 +51,8 @@ def handle_http_exception(error: HTTPException) -> Response:
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem(status, "Validation failed", detail, "validation-error", errors, headers)
     if status == 413:
-        limit_mb = current_app.config["MAX_UPLOAD_MB"]
-        return problem(413, "Content too large", f"the request is larger than the {limit_mb} MB upload limit",
+        limit_mb = current_app.config["MAX_CONTENT_LENGTH"] / 2**20
+        return problem(413, "Content too large", f"the request is larger than the {limit_mb:.0f} MB upload limit",
                        "too-large", headers=headers)
     return problem(status, error.name, error.description or error.name, headers=headers)
 

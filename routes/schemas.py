@@ -1,6 +1,7 @@
 """Marshmallow schemas shared by several blueprints: users, pages, messages and the problem document."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC
 
 import marshmallow as ma
@@ -14,6 +15,23 @@ class BaseSchema(ma.Schema):
 
     class Meta:
         unknown = ma.EXCLUDE
+
+    @ma.pre_load
+    def refuse_lone_surrogates(self, data, **_kwargs):
+        """JSON may carry "\\ud800", which no database or hash can take: a 422, not a 500."""
+        if isinstance(data, Mapping):
+            bad = [key for key, value in data.items() if isinstance(value, str) and not _is_unicode(value)]
+            if bad:
+                raise ma.ValidationError({key: ["is not valid Unicode text"] for key in bad})
+        return data
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class UTCDateTime(fields.DateTime):

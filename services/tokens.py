@@ -1,6 +1,7 @@
 """JWT access tokens: HS256 only, with exp/iat/sub/jti required and a per-user version claim."""
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,7 @@ from services.errors import Unauthorized
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti"]
+_USER_ID = re.compile(r"[1-9][0-9]{0,9}")
 
 
 def issue_token(user_id: int, token_version: int, secret: str, lifetime_minutes: int) -> tuple[str, dict]:
@@ -33,6 +35,6 @@ def decode_token(token: str, secret: str) -> dict:
         raise Unauthorized("token expired") from exc
     except jwt.InvalidTokenError as exc:
         raise Unauthorized("invalid token") from exc
-    if not str(claims["sub"]).isdigit() or not isinstance(claims.get("ver", 0), int):
+    if not _USER_ID.fullmatch(str(claims["sub"])) or not isinstance(claims.get("ver", 0), int):
         raise Unauthorized("invalid token")
     return claims
