@@ -21,6 +21,7 @@ from routes.auth import RegisterSchema
 from routes.schemas import ProblemSchema
 from services.errors import AppError
 from services.registry import build_services
+from services.retention import RetentionThread
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,9 @@ def create_app(config: Config | None = None) -> Flask:
     register_blueprints(api)
     errors.init_app(app)
     app.cli.add_command(create_admin_command)
+    app.cli.add_command(cleanup_command)
+    if app.config["RETENTION_THREAD"]:
+        RetentionThread(app.extensions["services"].files, app.config["RETENTION_INTERVAL_SECONDS"]).start()
     return app
 
 
@@ -91,6 +95,14 @@ def create_admin_command(username: str, email: str, password: str) -> None:
     except AppError as exc:
         raise click.ClickException(exc.detail) from exc
     click.echo(f"admin {username!r} created with id {user_id}")
+
+
+@click.command("cleanup")
+@with_appcontext
+def cleanup_command() -> None:
+    """Delete raw uploads older than RAW_RETENTION_MINUTES now (the app also does it every few minutes)."""
+    removed = current_app.extensions["services"].files.purge_expired_originals()
+    click.echo(f"removed {removed} raw upload(s)")
 
 
 if __name__ == "__main__":

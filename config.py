@@ -78,6 +78,13 @@ class Config:
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+        self.RAW_RETENTION_MINUTES = _env_int("RAW_RETENTION_MINUTES", 60)
+        self.RETENTION_INTERVAL_SECONDS = _env_int("RETENTION_INTERVAL_SECONDS", 300)
+        self.RETENTION_THREAD = _env("RETENTION_THREAD", "true").lower() != "false"
+        self.MAX_DECOMPRESSED_MB = _env_int("MAX_DECOMPRESSED_MB", 256)
+        self.MAX_SHEET_CELLS = _env_int("MAX_SHEET_CELLS", 50_000_000)
+        self.PARSE_MEMORY_MB = _env_int("PARSE_MEMORY_MB", 3072)
+        self.PARSE_TIMEOUT_SECONDS = _env_int("PARSE_TIMEOUT_SECONDS", 120)
 
     def _secret_key(self, configured: str | None) -> str:
         return configured or _development_secret()
@@ -98,6 +105,7 @@ class TestingConfig(Config):
     def __init__(self) -> None:
         super().__init__()
         self.BCRYPT_ROUNDS = 4
+        self.RETENTION_THREAD = False
 
     def _secret_key(self, configured: str | None) -> str:
         return configured or secrets.token_urlsafe(48)

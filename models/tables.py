@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -21,6 +23,7 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
+MAX_ID = 2**31 - 1  # the largest value of the INTEGER id columns
 MYSQL_TABLE_OPTIONS = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
 
 
@@ -52,5 +55,28 @@ revoked_tokens = Table(
     Column("jti", String(64), primary_key=True),
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("expires_at", DateTime, nullable=False, index=True),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+files = Table(
+    "files",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("storage_key", String(32), nullable=False, unique=True),
+    Column("original_name", String(255), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("layout", String(16), nullable=False),
+    Column("row_count", BigInteger, nullable=False),
+    Column("columns", JSON, nullable=False),
+    Column("roles", JSON, nullable=False),
+    Column("warnings", JSON, nullable=False),
+    Column("source", JSON, nullable=False),
+    Column("preview", JSON, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("raw_expires_at", DateTime, nullable=False, index=True),
+    Column("raw_deleted_at", DateTime, nullable=True),
+    sqlite_autoincrement=True,
     **MYSQL_TABLE_OPTIONS,
 )

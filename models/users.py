@@ -5,9 +5,8 @@ from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
 from models.database import utc_now
 from models.pagination import Page, paginate
-from models.tables import users
+from models.tables import MAX_ID, users
 
-MAX_ID = 2**31 - 1
 USER_SORT_COLUMNS = {
     "id": users.c.id,
     "username": users.c.username,

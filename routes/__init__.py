@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from routes import admin, auth, system, user
+from routes import admin, auth, files, system, user
 
-BLUEPRINTS = (system.blp, auth.blp, user.blp, admin.blp)
+BLUEPRINTS = (system.blp, auth.blp, user.blp, admin.blp, files.blp)
 
 
 def register_blueprints(api: Api) -> None:

@@ -30,6 +30,7 @@ class UserCountsSchema(BaseSchema):
 
 class StatsSchema(BaseSchema):
     users = fields.Nested(UserCountsSchema)
+    files = fields.Integer()
 
 
 @blp.route("/users", methods=["GET"])

@@ -22,12 +22,16 @@ class PasswordChangeSchema(BaseSchema):
     new_password = fields.String(required=True, metadata={"description": "8 characters or more, at most 72 bytes"})
 
 
+class ProfileSchema(UserSchema):
+    files = fields.Integer(metadata={"description": "how many files you have uploaded"})
+
+
 class PasswordChangedSchema(TokenSchema):
     message = fields.String()
 
 
 @blp.route("/profile", methods=["GET"])
-@blp.response(200, UserSchema)
+@blp.response(200, ProfileSchema)
 def get_profile():
     """Your profile."""
     return services().accounts.profile(current_user()["id"])

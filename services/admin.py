@@ -5,6 +5,7 @@ import logging
 
 from sqlalchemy import Engine
 
+from models import files as file_dao
 from models import users as user_dao
 from models.pagination import Page
 from services.accounts import ROLES, AccountService, AuthSettings, existing_user, public_user
@@ -65,7 +66,7 @@ class AdminService:
     def stats(self) -> dict:
         """Counts across the whole system."""
         with self.engine.connect() as conn:
-            return {"users": user_dao.count_users(conn)}
+            return {"users": user_dao.count_users(conn), "files": file_dao.count_files(conn)}
 
     def create_admin(self, username: str, email: str, password: str) -> int:
         """Create an admin account (the CLI's create-admin)."""

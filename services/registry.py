@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
 from services.accounts import AccountService, AuthSettings
 from services.admin import AdminService
+from services.files import FileService, FileSettings
+from services.ingest.archives import ArchiveLimits
+from services.sandbox import SandboxLimits
 from services.system import SystemService
 
 
@@ -17,6 +21,7 @@ class Services:
 
     accounts: AccountService
     admin: AdminService
+    files: FileService
     system: SystemService
 
 
@@ -28,8 +33,17 @@ def build_services(settings: Mapping, engine: Engine, version: str) -> Services:
         bcrypt_rounds=settings["BCRYPT_ROUNDS"],
         storage_root=settings["UPLOAD_DIR"],
     )
+    files = FileSettings(
+        storage_root=settings["UPLOAD_DIR"],
+        raw_retention=timedelta(minutes=settings["RAW_RETENTION_MINUTES"]),
+        archive_limits=ArchiveLimits(max_bytes=settings["MAX_DECOMPRESSED_MB"] * 2**20,
+                                     max_cells=settings["MAX_SHEET_CELLS"]),
+        sandbox_limits=SandboxLimits(memory_bytes=settings["PARSE_MEMORY_MB"] * 2**20,
+                                     timeout_seconds=settings["PARSE_TIMEOUT_SECONDS"]),
+    )
     return Services(
         accounts=AccountService(engine, auth),
         admin=AdminService(engine, auth),
+        files=FileService(engine, files),
         system=SystemService(engine, settings["UPLOAD_DIR"], settings.get("REDIS_URL"), version),
     )

@@ -19,3 +19,17 @@ def remove_user_storage(storage_root: Path, user_id: int) -> None:
     if folder.exists():
         shutil.rmtree(folder)
         logger.info("removed storage of user %s", user_id)
+
+
+def file_storage_dir(storage_root: Path, owner_id: int, storage_key: str) -> Path:
+    """The folder of one upload: its original (until retention removes it) and its Parquet copy."""
+    if not storage_key.isalnum():
+        raise ValueError("storage keys are generated hex strings")
+    return user_storage_dir(storage_root, owner_id) / storage_key
+
+
+def display_name(client_filename: str | None) -> str:
+    """The client's file name reduced to a harmless label: no folders, no control characters, 255 chars."""
+    name = (client_filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip().lstrip(".")
+    return name[-255:] or "upload"

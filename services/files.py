@@ -1,0 +1,175 @@
+"""Uploads: store the original and its Parquet copy, keep metadata, list, search, export and delete them."""
+from __future__ import annotations
+
+import logging
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from models import files as file_dao
+from models.database import utc_now
+from models.pagination import Page
+from services.errors import Invalid, NotFound
+from services.exports import csv_bytes
+from services.ingest.archives import ArchiveLimits
+from services.ingest.reader import LAYOUTS, PARQUET_NAME, IngestOptions, ingest_to_parquet, json_records
+from services.ingest.sniff import extension_of
+from services.sandbox import SandboxLimits, run_sandboxed
+from services.storage import display_name, file_storage_dir, user_storage_dir
+from services.transactions import TransactionFilter, filter_transactions, sort_rows
+
+logger = logging.getLogger(__name__)
+FILE_SORT_FIELDS = tuple(file_dao.FILE_SORT_COLUMNS)
+ORIGINAL_STEM = "original"
+
+
+@dataclass(frozen=True)
+class FileSettings:
+    """Storage root, how long raw uploads are kept, and the parser's safety limits."""
+
+    storage_root: Path
+    raw_retention: timedelta = timedelta(hours=1)
+    archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    sandbox_limits: SandboxLimits = field(default_factory=SandboxLimits)
+
+
+class FileService:
+    """File operations for one owner at a time; uploads are all-or-nothing."""
+
+    def __init__(self, engine: Engine, settings: FileSettings) -> None:
+        self.engine = engine
+        self.settings = settings
+
+    def upload(self, owner_id: int, stream: BinaryIO, client_filename: str | None, sheet: str | None = None,
+               columns: dict | None = None, layout: str | None = None) -> dict:
+        """Parse the upload in a sandbox, then store files and metadata together or not at all."""
+        filename = display_name(client_filename)
+        extension = extension_of(filename)
+        if layout is not None and layout not in LAYOUTS:
+            raise Invalid.field("layout", f"must be one of {', '.join(LAYOUTS)}")
+        options = IngestOptions(sheet=sheet, columns=columns or {}, layout=layout,
+                                limits=self.settings.archive_limits)
+        key = uuid.uuid4().hex
+        staging = user_storage_dir(self.settings.storage_root, owner_id) / f".staging-{key}"
+        final = file_storage_dir(self.settings.storage_root, owner_id, key)
+        staging.mkdir(parents=True)
+        try:
+            original = staging / f"{ORIGINAL_STEM}{extension}"
+            with original.open("wb") as sink:
+                shutil.copyfileobj(stream, sink, 1 << 20)
+            size = original.stat().st_size
+            if size == 0:
+                raise Invalid("the file is empty")
+            metadata = run_sandboxed(ingest_to_parquet, self.settings.sandbox_limits,
+                                     original, filename, staging, options)
+            now = utc_now()
+            with self.engine.begin() as conn:
+                file_id = file_dao.insert_file(
+                    conn, owner_id=owner_id, storage_key=key, original_name=filename, size_bytes=size,
+                    created_at=now, raw_expires_at=now + self.settings.raw_retention, raw_deleted_at=None,
+                    **metadata,
+                )
+                staging.rename(final)
+                row = file_dao.get_file(conn, file_id, owner_id)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(final, ignore_errors=True)
+            raise
+        logger.info("user %s uploaded file %s (%s rows)", owner_id, file_id, metadata["row_count"])
+        return describe_file(row)
+
+    def list_files(self, owner_id: int, page: Page) -> dict:
+        """One page of the owner's files."""
+        with self.engine.connect() as conn:
+            total, rows = file_dao.list_files(conn, owner_id, page)
+        return {"total": total, "page": page.page, "per_page": page.per_page,
+                "items": [describe_file(row) for row in rows]}
+
+    def get_file(self, owner_id: int, file_id: int) -> dict:
+        """One file's metadata with its preview."""
+        return describe_file(self._owned(owner_id, file_id))
+
+    def delete_file(self, owner_id: int, file_id: int) -> None:
+        """Delete the metadata (and, by cascade, results) and then the stored files."""
+        with self.engine.begin() as conn:
+            row = self._owned(owner_id, file_id, conn)
+            file_dao.delete_file(conn, file_id, owner_id)
+        shutil.rmtree(file_storage_dir(self.settings.storage_root, owner_id, row["storage_key"]), ignore_errors=True)
+
+    def load_frame(self, owner_id: int, file_id: int) -> tuple[dict, pd.DataFrame]:
+        """The file's metadata and its canonical table."""
+        row = self._owned(owner_id, file_id)
+        path = file_storage_dir(self.settings.storage_root, owner_id, row["storage_key"]) / PARQUET_NAME
+        if not path.exists():
+            raise NotFound(f"the stored data of file {file_id} is missing; upload it again")
+        return row, pd.read_parquet(path)
+
+    def transactions(self, owner_id: int, file_id: int, wanted: TransactionFilter, page: Page) -> dict:
+        """One page of the file's rows that match the filters."""
+        row, frame = self.load_frame(owner_id, file_id)
+        matched = sort_rows(filter_transactions(frame, row["roles"], wanted), page.sort, page.order)
+        start = (page.page - 1) * page.per_page
+        return {"total": len(matched), "page": page.page, "per_page": page.per_page,
+                "columns": list(frame.columns), "items": json_records(matched.iloc[start:start + page.per_page])}
+
+    def export_csv(self, owner_id: int, file_id: int, wanted: TransactionFilter) -> tuple[str, bytes]:
+        """The matching rows as a formula-safe CSV, with a download name."""
+        row, frame = self.load_frame(owner_id, file_id)
+        stem = Path(row["original_name"]).stem or "transactions"
+        return f"{stem}-transactions.csv", csv_bytes(filter_transactions(frame, row["roles"], wanted))
+
+    def purge_expired_originals(self) -> int:
+        """Delete raw uploads past their retention time (the Parquet copies stay); returns how many."""
+        now = utc_now()
+        with self.engine.begin() as conn:
+            expired = file_dao.expired_originals(conn, now)
+            for item in expired:
+                folder = file_storage_dir(self.settings.storage_root, item["owner_id"], item["storage_key"])
+                for original in folder.glob(f"{ORIGINAL_STEM}.*"):
+                    original.unlink(missing_ok=True)
+                file_dao.mark_original_deleted(conn, item["id"], now)
+        if expired:
+            logger.info("retention removed %s raw upload(s)", len(expired))
+        return len(expired)
+
+    def count_files(self, owner_id: int | None = None) -> int:
+        """How many files the owner (or, with None, everyone) has."""
+        with self.engine.connect() as conn:
+            return file_dao.count_files(conn, owner_id)
+
+    def _owned(self, owner_id: int, file_id: int, conn=None) -> dict:
+        if conn is None:
+            with self.engine.connect() as own_conn:
+                return self._owned(owner_id, file_id, own_conn)
+        row = file_dao.get_file(conn, file_id, owner_id)
+        if row is None:
+            raise NotFound(f"file {file_id} not found")
+        return row
+
+
+def describe_file(row: dict) -> dict:
+    """File metadata as the API shows it (the upload answer and GET /api/files/<id>)."""
+    return {
+        "file_id": row["id"],
+        "upload_id": row["id"],
+        "filename": row["original_name"],
+        "size": row["size_bytes"],
+        "rows": row["row_count"],
+        "columns": [column["name"] for column in row["columns"]],
+        "column_types": {column["name"]: column["type"] for column in row["columns"]},
+        "roles": row["roles"],
+        "layout": row["layout"],
+        "format": row["format"],
+        "warnings": row["warnings"],
+        "source": row["source"],
+        "preview": row.get("preview"),
+        "created_at": row["created_at"],
+        "raw_expires_at": row["raw_expires_at"],
+        "raw_available": row["raw_deleted_at"] is None,
+    }

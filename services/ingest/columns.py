@@ -1,0 +1,161 @@
+"""Header checks and column typing: ids stay text, money and counts become numbers, dates become timestamps."""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from services.errors import Invalid
+from services.ingest.roles import ID_ROLES, NUMERIC_ROLES, looks_like_dates
+
+DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d",
+    "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y", "%m/%d/%y %H:%M", "%m/%d/%y",
+    "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y", "%d/%m/%y %H:%M", "%d/%m/%y",
+    "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y",
+    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p",
+)
+_INTEGRAL_FLOAT_TEXT = re.compile(r"^-?\d+\.0+$")
+
+
+def check_headers(names: list) -> list[str]:
+    """Header names as text; blank or duplicate names are a 422 that names them."""
+    cleaned = ["" if name is None else str(name).strip() for name in names]
+    blanks = [i + 1 for i, name in enumerate(cleaned) if name == "" or name.lower().startswith("unnamed:")]
+    if blanks:
+        raise Invalid(f"the header row has blank column names at position(s) {', '.join(map(str, blanks))}",
+                      errors=[{"field": f"column {i}", "message": "blank header"} for i in blanks])
+    duplicates = sorted(name for name, count in Counter(cleaned).items() if count > 1)
+    if duplicates:
+        raise Invalid(f"the header row repeats column name(s): {', '.join(duplicates)}",
+                      errors=[{"field": name, "message": "duplicate header"} for name in duplicates])
+    return cleaned
+
+
+def type_columns(frame: pd.DataFrame, roles: dict[str, str], decimal: str = ".") -> tuple[pd.DataFrame, list[str]]:
+    """Give each role column its type and parse date-looking text columns; returns warnings about losses."""
+    warnings: list[str] = []
+    typed = {}
+    for column in frame.columns:
+        values = frame[column]
+        role = next((r for r, c in roles.items() if c == column and r != "description"), None)
+        if role in ID_ROLES:
+            typed[column] = as_id_text(values)
+        elif role in NUMERIC_ROLES:
+            typed[column], failed = as_number(values, decimal)
+            if failed:
+                warnings.append(f"{column}: {failed:,} value(s) are not numbers and were left empty")
+        elif role == "date" or _is_text(values) and looks_like_dates(values.head(2000)):
+            typed[column], failed = as_datetime(values)
+            if failed:
+                warnings.append(f"{column}: {failed:,} value(s) are not dates and were left empty")
+        else:
+            typed[column] = _tidy_text(values)
+    return pd.DataFrame(typed, index=frame.index), warnings
+
+
+def as_id_text(values: pd.Series) -> pd.Series:
+    """Ids as trimmed text; Excel-style floats (17850.0) lose the '.0', leading zeros are kept."""
+    if pd.api.types.is_float_dtype(values):
+        whole = values.dropna()
+        if (whole == np.floor(whole)).all():
+            return values.astype("Int64").astype("string")
+    # Ids repeat a lot: clean the distinct values once, then spread them back with one take.
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    text = pd.Series(uniques, dtype="string").str.strip()
+    text = text.mask(text == "")
+    present = text.dropna()
+    if len(present) and present.str.fullmatch(_INTEGRAL_FLOAT_TEXT).all():
+        text = text.str.replace(r"\.0+$", "", regex=True)
+    text = pd.concat([text, pd.Series([pd.NA], dtype="string")], ignore_index=True)
+    spread = text.take(np.where(codes < 0, len(text) - 1, codes))
+    spread.index = values.index
+    return spread
+
+
+def as_number(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, int]:
+    """Numbers from numbers or text (currency signs, spaces, thousands separators, (negatives)); count failures."""
+    if pd.api.types.is_bool_dtype(values):
+        values = values.astype("float64")
+    if pd.api.types.is_numeric_dtype(values):
+        return _whole_numbers_as_int(values), 0
+    text = values.astype("string").str.strip()
+    text = text.mask(text == "")
+    cleaned = text.str.replace(r"[\s$€£¥₹฿%'\u00a0]", "", regex=True).str.replace(r"^\((.*)\)$", r"-\1", regex=True)
+    if decimal == ",":
+        cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        cleaned = cleaned.str.replace(",", "", regex=False)
+    numbers = pd.to_numeric(cleaned, errors="coerce")
+    failed = int((numbers.isna() & text.notna()).sum())
+    return _whole_numbers_as_int(numbers.astype("float64")), failed
+
+
+def _whole_numbers_as_int(values: pd.Series) -> pd.Series:
+    """Spreadsheets store counts as floats; complete columns of whole numbers become int64 again."""
+    if pd.api.types.is_float_dtype(values) and len(values) and values.notna().all():
+        whole = np.floor(values) == values
+        if whole.all() and values.abs().max() < 2**53:
+            return values.astype("int64")
+    return values
+
+
+def as_datetime(values: pd.Series) -> tuple[pd.Series, int]:
+    """Timestamps, trying the usual formats on the distinct values and keeping the one that parses most."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return _naive(values), 0
+    if pd.api.types.is_numeric_dtype(values):
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]"), int(values.notna().sum())
+    codes, uniques = pd.factorize(values.astype("string").str.strip(), use_na_sentinel=True)
+    distinct = pd.Series(uniques, dtype="string")
+    parsed = _best_parse(distinct)
+    result = pd.Series(parsed.to_numpy()[codes], index=values.index)
+    result[codes < 0] = pd.NaT
+    failed = int((result.isna() & (codes >= 0) & (values.astype("string").str.strip() != "")).sum())
+    return _naive(result), failed
+
+
+def _best_parse(distinct: pd.Series) -> pd.Series:
+    best, best_ok = None, -1
+    probe = distinct.head(500)
+    for fmt in DATE_FORMATS:
+        ok = int(pd.to_datetime(probe, format=fmt, errors="coerce").notna().sum())
+        if ok > best_ok:
+            best, best_ok = fmt, ok
+        if ok == len(probe):
+            break
+    if best_ok <= 0:
+        return pd.to_datetime(distinct, format="ISO8601", errors="coerce", utc=True)
+    return pd.to_datetime(distinct, format=best, errors="coerce")
+
+
+def _naive(values: pd.Series) -> pd.Series:
+    """Timezone-aware values become naive UTC, so every file compares alike."""
+    values = pd.to_datetime(values, errors="coerce")
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return values.astype("datetime64[us]")
+
+
+def _is_text(values: pd.Series) -> bool:
+    return pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)
+
+
+def _tidy_text(values: pd.Series) -> pd.Series:
+    """Object columns mixing numbers, text and nested JSON become text, so Parquet can store them."""
+    if pd.api.types.is_object_dtype(values):
+        return values.map(_text_or_none).astype("string")
+    return values
+
+
+def _text_or_none(value) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)

@@ -1,0 +1,108 @@
+"""Spreadsheets: .xlsx through fastexcel (calamine, straight to Arrow), .xls through xlrd; header row found."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import fastexcel
+import pandas as pd
+
+from services.errors import Invalid
+from services.ingest.columns import check_headers
+
+HEADER_SEARCH_ROWS = 30
+
+
+def sheet_names(path: Path, kind: str) -> list[str]:
+    """The workbook's sheet names, in order."""
+    try:
+        if kind == "xlsx":
+            return [str(name) for name in fastexcel.read_excel(str(path)).sheet_names]
+        with pd.ExcelFile(path, engine="xlrd") as workbook:
+            return [str(name) for name in workbook.sheet_names]
+    except Exception as exc:  # noqa: BLE001 - each engine raises its own types for damaged files
+        raise Invalid(f"the workbook could not be opened: {_reason(exc)}") from exc
+
+
+def choose_sheet(names: list[str], requested: str | None) -> str:
+    """The requested sheet (by name, or by position counting from 1), else the first one."""
+    if not names:
+        raise Invalid("the workbook has no sheets")
+    if requested is None or requested == "":
+        return names[0]
+    if requested in names:
+        return requested
+    if requested.isdigit() and 1 <= int(requested) <= len(names):
+        return names[int(requested) - 1]
+    raise Invalid.field("sheet", f"no sheet {requested!r}; the workbook has {', '.join(names)}")
+
+
+def read_sheet(path: Path, kind: str, sheet: str) -> pd.DataFrame:
+    """The sheet as a typed table whose columns come from its header row (title rows above it are skipped)."""
+    try:
+        frame = _read_xlsx(path, sheet) if kind == "xlsx" else _read_xls(path, sheet)
+    except Invalid:
+        raise
+    except Exception as exc:  # noqa: BLE001 - engines raise assorted errors for damaged files
+        raise Invalid(f"sheet {sheet!r} could not be read: {_reason(exc)}") from exc
+    frame = frame.dropna(how="all")
+    if frame.empty:
+        raise Invalid(f"sheet {sheet!r} has a header but no data rows")
+    return frame.reset_index(drop=True)
+
+
+def _read_xlsx(path: Path, sheet: str) -> pd.DataFrame:
+    reader = fastexcel.read_excel(str(path))
+    # Most sheets start with their header: one full parse. A title above it costs a second one.
+    frame = reader.load_sheet(sheet, header_row=0, schema_sample_rows=None).to_pandas()
+    raw_names = [None if str(name).startswith("__UNNAMED__") else name for name in frame.columns]
+    header_row = _header_row([raw_names, *frame.head(HEADER_SEARCH_ROWS).itertuples(index=False)], sheet)
+    if header_row > 0:
+        raw_names = list(frame.iloc[header_row - 1])
+        frame = reader.load_sheet(sheet, header_row=header_row, schema_sample_rows=None).to_pandas()
+    return _named(frame, raw_names)
+
+
+def _read_xls(path: Path, sheet: str) -> pd.DataFrame:
+    grid = pd.read_excel(path, sheet_name=sheet, header=None, engine="xlrd").dropna(how="all")
+    if grid.empty:
+        raise Invalid(f"sheet {sheet!r} is empty")
+    header_row = _header_row(list(grid.head(HEADER_SEARCH_ROWS).itertuples(index=False)), sheet)
+    return _named(grid.iloc[header_row + 1:], list(grid.iloc[header_row]))
+
+
+def _named(frame: pd.DataFrame, raw_names: list) -> pd.DataFrame:
+    """Drop unnamed empty columns, then apply the checked header names."""
+    texts = [_header_text(name) for name in raw_names]
+    keep = [i for i, name in enumerate(texts) if name or frame.iloc[:, i].notna().any()]
+    frame = frame.iloc[:, keep]
+    frame.columns = check_headers([texts[i] for i in keep])
+    return frame
+
+
+def _header_row(rows: list, sheet: str) -> int:
+    """Index of the first row that is at least half filled and mostly text."""
+    width = max((sum(1 for value in row if _filled(value)) for row in rows), default=0)
+    for position, row in enumerate(rows):
+        filled = sum(1 for value in row if _filled(value))
+        texts = sum(1 for value in row if isinstance(value, str) and value.strip())
+        if filled >= max(1, (width + 1) // 2) and texts >= max(1, (filled + 1) // 2):
+            return position
+    raise Invalid(f"no header row found in the first {HEADER_SEARCH_ROWS} rows of sheet {sheet!r}")
+
+
+def _filled(value) -> bool:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
+        return False
+    return not (isinstance(value, str) and not value.strip())
+
+
+def _header_text(value) -> str:
+    if not _filled(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else exc.__class__.__name__

@@ -1,0 +1,133 @@
+"""Column roles (invoice, customer, item, ...): detected from header names in several languages and from content."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pandas as pd
+
+from services.errors import Invalid
+
+ROLES = ("invoice", "customer", "item", "description", "quantity", "unit_price", "amount", "date", "country")
+ID_ROLES = ("invoice", "customer", "item")
+NUMERIC_ROLES = ("quantity", "unit_price", "amount")
+
+# Header names, compared after normalise_name(); first match wins, so order matters within a role.
+ROLE_ALIASES: dict[str, tuple[str, ...]] = {
+    "invoice": ("invoiceno", "invoice", "invoicenumber", "invoiceid", "orderid", "orderno", "ordernumber",
+                "order", "transactionid", "transactionno", "transaction", "receiptno", "receiptid", "receipt",
+                "billno", "basketid", "ticketid", "nofacture", "numerofacture", "facture", "commande",
+                "idcommande", "nofaktur", "nomorfaktur", "faktur", "idtransaksi", "notransaksi", "pedido",
+                "numeropedido", "factura", "rechnungsnummer", "bestellnummer", "เลขที่ใบเสร็จ", "เลขที่คำสั่งซื้อ"),
+    "customer": ("customerid", "customerno", "customernumber", "customer", "custid", "clientid", "client",
+                 "memberid", "membernumber", "member", "userid", "buyerid", "idclient", "numeroclient",
+                 "idpelanggan", "kodepelanggan", "pelanggan", "idcliente", "cliente", "kundennummer", "kunde",
+                 "รหัสลูกค้า", "ลูกค้า"),
+    "item": ("stockcode", "productid", "productcode", "itemid", "itemcode", "sku", "articleid", "article",
+             "codeproduit", "refproduit", "reference", "kodebarang", "kodeproduk", "idproduk", "codigo",
+             "artikelnummer", "รหัสสินค้า"),
+    "description": ("description", "productname", "itemdescription", "itemname", "product", "item", "itemdesc",
+                    "designation", "libelle", "nomproduit", "produit", "namabarang", "namaproduk", "produk",
+                    "descripcion", "producto", "beschreibung", "artikel", "ชื่อสินค้า", "สินค้า"),
+    "quantity": ("quantity", "qty", "quantite", "qte", "units", "jumlah", "kuantitas", "qtd", "cantidad",
+                 "menge", "anzahl", "จำนวน"),
+    "unit_price": ("unitprice", "price", "priceeach", "unitcost", "prixunitaire", "prix", "hargasatuan",
+                   "harga", "preciounitario", "precio", "einzelpreis", "preis", "ราคาต่อหน่วย", "ราคา"),
+    "amount": ("amount", "sales", "totalprice", "linetotal", "total", "totalamount", "revenue", "subtotal",
+               "montant", "montanttotal", "chiffredaffaires", "totalharga", "total_harga", "importe", "umsatz",
+               "betrag", "ยอดขาย", "ยอดรวม"),
+    "date": ("invoicedate", "orderdate", "transactiondate", "purchasedate", "saledate", "date", "datetime",
+             "timestamp", "datefacture", "datecommande", "tanggal", "tanggaltransaksi", "fecha", "datum", "วันที่"),
+    "country": ("country", "countryregion", "pays", "negara", "pais", "land", "ประเทศ"),
+}
+
+
+def normalise_name(name: str) -> str:
+    """Lower-case, accents removed, only letters and digits kept (Thai letters survive)."""
+    decomposed = unicodedata.normalize("NFKD", str(name))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"[^\w]|_", "", stripped.casefold())
+
+
+def detect_roles(sample: pd.DataFrame) -> dict[str, str]:
+    """Map each role to at most one column of `sample`, by name first and then by content for dates."""
+    by_name: dict[str, str] = {}
+    for column in sample.columns:
+        by_name.setdefault(normalise_name(column), column)
+    roles: dict[str, str] = {}
+    used: set[str] = set()
+    for role in ROLES:
+        for alias in _NORMALISED_ALIASES[role]:
+            column = by_name.get(alias)
+            if column is not None and column not in used and _content_fits(role, sample[column]):
+                roles[role] = column
+                used.add(column)
+                break
+    if "date" not in roles:
+        for column in sample.columns:
+            if column not in used and looks_like_dates(sample[column]):
+                roles["date"] = column
+                break
+    if "item" not in roles and "description" in roles:
+        roles["item"] = roles["description"]  # groceries-style logs name items only by description
+    return roles
+
+
+def apply_overrides(roles: dict[str, str], overrides: dict, columns: list[str]) -> dict[str, str]:
+    """Apply a client's {role: column} mapping (null removes a role); unknown roles or columns are 422."""
+    merged = dict(roles)
+    for role, column in overrides.items():
+        if role not in ROLES:
+            raise Invalid.field(f"columns.{role}", f"unknown role; roles are {', '.join(ROLES)}")
+        if column is None:
+            merged.pop(role, None)
+            continue
+        if column not in columns:
+            raise Invalid.field(f"columns.{role}", f"no column {column!r}; the file has {', '.join(map(str, columns))}")
+        merged[role] = column
+    return merged
+
+
+def require_roles(roles: dict[str, str], needed: tuple[str, ...], columns: list[str], purpose: str) -> None:
+    """Raise 422 naming each missing role and the columns the file has."""
+    missing = [role for role in needed if role not in roles]
+    if missing:
+        raise Invalid(
+            f"{purpose} needs a {' and a '.join(missing)} column; the file has {', '.join(map(str, columns))}. "
+            f"Name them with columns={{\"{missing[0]}\": \"<column>\"}}",
+            errors=[{"field": f"columns.{role}", "message": "no column has this role"} for role in missing],
+        )
+
+
+_DATE_TEXT = (r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}"
+              r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?( ?[AaPp][Mm])?")
+_NORMALISED_ALIASES = {role: tuple(normalise_name(a) for a in aliases) for role, aliases in ROLE_ALIASES.items()}
+
+
+def _content_fits(role: str, values: pd.Series) -> bool:
+    """Reject a name match whose content clearly contradicts the role (e.g. a 'Date' column of words)."""
+    present = values.dropna()
+    present = present[present.astype(str).str.strip() != ""]
+    if present.empty:
+        return True
+    if role == "date":
+        return looks_like_dates(values)
+    if role in NUMERIC_ROLES:
+        return pd.api.types.is_numeric_dtype(present) or _share_numeric(present) >= 0.8
+    return True
+
+
+def _share_numeric(values: pd.Series) -> float:
+    text = values.astype(str).str.strip().str.replace(r"[\s$€£¥₹฿%]", "", regex=True)
+    return float(text.str.fullmatch(r"[-+(]?\d[\d.,']*\)?").mean())
+
+
+def looks_like_dates(values: pd.Series) -> bool:
+    """True when at least 80% of the non-empty values are written like dates."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return True
+    present = values.dropna().astype(str).str.strip()
+    present = present[present != ""]
+    if present.empty or pd.api.types.is_numeric_dtype(values):
+        return False
+    return float(present.str.fullmatch(_DATE_TEXT).mean()) >= 0.8
