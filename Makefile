@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 HOST   ?= 127.0.0.1
 
-.PHONY: run test lint migrate prod clean
+.PHONY: run test lint migrate prod bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ lint: $(VENV)/.dev
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+$(VENV)/.bench: requirements-bench.txt $(VENV)/.dev
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	touch $@
+
+bench: $(VENV)/.bench
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
