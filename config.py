@@ -84,7 +84,7 @@ class Config:
         self.MAX_DECOMPRESSED_MB = _env_int("MAX_DECOMPRESSED_MB", 256)
         self.MAX_SHEET_CELLS = _env_int("MAX_SHEET_CELLS", 50_000_000)
         self.PARSE_MEMORY_MB = _env_int("PARSE_MEMORY_MB", 3072)
-        self.PARSE_TIMEOUT_SECONDS = _env_int("PARSE_TIMEOUT_SECONDS", 120)
+        self.PARSE_TIMEOUT_SECONDS = _env_int("PARSE_TIMEOUT_SECONDS", 60)
 
     def _secret_key(self, configured: str | None) -> str:
         return configured or _development_secret()

@@ -191,3 +191,18 @@ def test_json_records_and_lines():
     for bad in ('{"a": 1}\n{oops}\n', "[1, 2]", '"text"'):
         with pytest.raises(Invalid):
             read_json_records(bad)
+
+
+def test_xls_with_a_title_row_reads_typed(tmp_path):
+    from pathlib import Path
+
+    from services.ingest.reader import IngestOptions, read_upload
+
+    table = read_upload(Path(__file__).parent / "data" / "orders.xls", "orders.xls", tmp_path, IngestOptions())
+    assert table.source["sheets"] == ["Orders", "Notes"]
+    assert table.roles["invoice"] == "InvoiceNo" and table.roles["date"] == "InvoiceDate"
+    assert table.frame["CustomerID"].tolist() == ["17850", "17850", "14527", "00123"]
+    assert table.frame["InvoiceNo"].tolist()[2] == "C536379"
+    assert table.frame["Quantity"].tolist() == [6, 6, -1, 24]
+    assert str(table.frame["InvoiceDate"].iloc[0]) == "2010-12-01 08:26:00"
+    assert table.warnings == []

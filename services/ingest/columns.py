@@ -59,21 +59,22 @@ def type_columns(frame: pd.DataFrame, roles: dict[str, str], decimal: str = ".")
 
 def as_id_text(values: pd.Series) -> pd.Series:
     """Ids as trimmed text; Excel-style floats (17850.0) lose the '.0', leading zeros are kept."""
-    if pd.api.types.is_float_dtype(values):
-        whole = values.dropna()
-        if (whole == np.floor(whole)).all():
-            return values.astype("Int64").astype("string")
     # Ids repeat a lot: clean the distinct values once, then spread them back with one take.
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    text = pd.Series(uniques, dtype="string").str.strip()
-    text = text.mask(text == "")
+    text = pd.Series([_id_text(value) for value in uniques] + [None], dtype="string")
     present = text.dropna()
     if len(present) and present.str.fullmatch(_INTEGRAL_FLOAT_TEXT).all():
         text = text.str.replace(r"\.0+$", "", regex=True)
-    text = pd.concat([text, pd.Series([pd.NA], dtype="string")], ignore_index=True)
     spread = text.take(np.where(codes < 0, len(text) - 1, codes))
     spread.index = values.index
     return spread
+
+
+def _id_text(value) -> str | None:
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    text = str(value).strip()
+    return text or None
 
 
 def as_number(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, int]:

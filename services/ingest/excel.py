@@ -5,6 +5,7 @@ from pathlib import Path
 
 import fastexcel
 import pandas as pd
+import xlrd
 
 from services.errors import Invalid
 from services.ingest.columns import check_headers
@@ -17,8 +18,7 @@ def sheet_names(path: Path, kind: str) -> list[str]:
     try:
         if kind == "xlsx":
             return [str(name) for name in fastexcel.read_excel(str(path)).sheet_names]
-        with pd.ExcelFile(path, engine="xlrd") as workbook:
-            return [str(name) for name in workbook.sheet_names]
+        return [str(name) for name in xlrd.open_workbook(str(path), on_demand=True).sheet_names()]
     except Exception as exc:  # noqa: BLE001 - each engine raises its own types for damaged files
         raise Invalid(f"the workbook could not be opened: {_reason(exc)}") from exc
 
@@ -63,11 +63,25 @@ def _read_xlsx(path: Path, sheet: str) -> pd.DataFrame:
 
 
 def _read_xls(path: Path, sheet: str) -> pd.DataFrame:
-    grid = pd.read_excel(path, sheet_name=sheet, header=None, engine="xlrd").dropna(how="all")
+    book = xlrd.open_workbook(str(path), on_demand=True)
+    cells = book.sheet_by_name(sheet)
+    grid = pd.DataFrame([[_xls_value(cell, book.datemode) for cell in cells.row(r)] for r in range(cells.nrows)])
+    grid = grid.dropna(how="all")
     if grid.empty:
         raise Invalid(f"sheet {sheet!r} is empty")
     header_row = _header_row(list(grid.head(HEADER_SEARCH_ROWS).itertuples(index=False)), sheet)
     return _named(grid.iloc[header_row + 1:], list(grid.iloc[header_row]))
+
+
+def _xls_value(cell: xlrd.sheet.Cell, datemode: int):
+    """An .xls cell as a Python value: dates as datetimes, blanks and error cells as None."""
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        return xlrd.xldate.xldate_as_datetime(cell.value, datemode)
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+        return None
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return bool(cell.value)
+    return cell.value
 
 
 def _named(frame: pd.DataFrame, raw_names: list) -> pd.DataFrame:

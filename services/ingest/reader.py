@@ -108,10 +108,19 @@ def _finish(frame: pd.DataFrame, options: IngestOptions, source: dict,
     if roles is None:
         roles = apply_overrides(detect_roles(frame.head(2000)), options.columns, columns)
     typed, warnings = type_columns(frame, roles, decimal)
-    missing = [role for role in ROLES if role not in roles]
+    missing = [role for role in ROLES if role not in roles and not _covered(role, roles)]
     if missing:
         warnings.append(f"no column was recognised as {', '.join(missing)}; name them with columns={{role: column}}")
     return IngestedTable(typed, roles, "transactions", warnings, source)
+
+
+def _covered(role: str, roles: dict[str, str]) -> bool:
+    """A line amount can be computed from quantity x unit price, a price from the amount; a code stands for a name."""
+    if role == "amount":
+        return "quantity" in roles and "unit_price" in roles
+    if role == "unit_price":
+        return "amount" in roles
+    return role == "description" and "item" in roles
 
 
 def ingest_to_parquet(path: Path, filename: str, workdir: Path, options: IngestOptions) -> dict:

@@ -16,7 +16,8 @@ NUMERIC_ROLES = ("quantity", "unit_price", "amount")
 ROLE_ALIASES: dict[str, tuple[str, ...]] = {
     "invoice": ("invoiceno", "invoice", "invoicenumber", "invoiceid", "orderid", "orderno", "ordernumber",
                 "order", "transactionid", "transactionno", "transaction", "receiptno", "receiptid", "receipt",
-                "billno", "basketid", "ticketid", "nofacture", "nfacture", "numfacture", "numerofacture", "facture", "commande",
+                "billno", "basketid", "ticketid", "nofacture", "nfacture", "numfacture", "numerofacture",
+                "facture", "commande",
                 "idcommande", "nofaktur", "nomorfaktur", "faktur", "idtransaksi", "notransaksi", "pedido",
                 "numeropedido", "factura", "rechnungsnummer", "bestellnummer", "เลขที่ใบเสร็จ", "เลขที่คำสั่งซื้อ"),
     "customer": ("customerid", "customerno", "customernumber", "customer", "custid", "clientid", "client",
