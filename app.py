@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import UTC, date, datetime
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask.json.provider import DefaultJSONProvider
 from flask_cors import CORS
 from flask_smorest import Api
 from marshmallow import ValidationError
@@ -20,10 +22,23 @@ from routes import register_blueprints
 from routes.auth import RegisterSchema
 from routes.schemas import ProblemSchema
 from services.errors import AppError
+from services.jobs import RqQueue, ThreadQueue
 from services.registry import build_services
 from services.retention import RetentionThread
 
 logger = logging.getLogger(__name__)
+
+
+class IsoJSONProvider(DefaultJSONProvider):
+    """Datetimes as ISO 8601 (naive ones are UTC), not Flask's default RFC 822."""
+
+    @staticmethod
+    def default(value):
+        if isinstance(value, datetime):
+            return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+        if isinstance(value, date):
+            return value.isoformat()
+        return DefaultJSONProvider.default(value)
 
 
 class RetailApi(Api):
@@ -39,6 +54,7 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the app: config, logging, database, CORS, limits, routes, OpenAPI, errors, CLI."""
     config = config or load_config()
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.json = IsoJSONProvider(app)
     app.config.from_object(config)
     app.config.update(_openapi_settings())
     request_context.configure_logging(app.config["LOG_LEVEL"])
@@ -61,6 +77,9 @@ def create_app(config: Config | None = None) -> Flask:
     errors.init_app(app)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(cleanup_command)
+    services = app.extensions["services"]
+    services.analyses.queue = RqQueue(app.config["REDIS_URL"]) if app.config["REDIS_URL"] \
+        else ThreadQueue(services.analyses.run_job)
     if app.config["RETENTION_THREAD"]:
         RetentionThread(app.extensions["services"].files, app.config["RETENTION_INTERVAL_SECONDS"]).start()
     return app
@@ -103,6 +122,17 @@ def cleanup_command() -> None:
     """Delete raw uploads older than RAW_RETENTION_MINUTES now (the app also does it every few minutes)."""
     removed = current_app.extensions["services"].files.purge_expired_originals()
     click.echo(f"removed {removed} raw upload(s)")
+
+
+_worker_app: Flask | None = None
+
+
+def run_analysis_job(job_id: str) -> None:
+    """RQ entry point (`rq worker analyses`): run one queued analysis with this deployment's settings."""
+    global _worker_app
+    if _worker_app is None:
+        _worker_app = create_app()
+    _worker_app.extensions["services"].analyses.run_job(job_id)
 
 
 if __name__ == "__main__":

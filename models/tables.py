@@ -7,11 +7,16 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Double,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
+    Numeric,
+    SmallInteger,
     String,
     Table,
+    Text,
 )
 from sqlalchemy.dialects import mysql
 
@@ -78,5 +83,89 @@ files = Table(
     Column("raw_expires_at", DateTime, nullable=False, index=True),
     Column("raw_deleted_at", DateTime, nullable=True),
     sqlite_autoincrement=True,
+    **MYSQL_TABLE_OPTIONS,
+)
+
+analyses = Table(
+    "analyses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("file_id", Integer, ForeignKey("files.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("type", String(16), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("summary", JSON, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("finished_at", DateTime, nullable=True),
+    sqlite_autoincrement=True,
+    **MYSQL_TABLE_OPTIONS,
+)
+
+rfm_rows = Table(
+    "rfm_rows",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("analysis_id", Integer, ForeignKey("analyses.id", ondelete="CASCADE"), nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("recency", Integer, nullable=False),
+    Column("frequency", Integer, nullable=False),
+    Column("monetary", Numeric(16, 2, asdecimal=False), nullable=False),
+    Column("r_score", SmallInteger, nullable=False),
+    Column("f_score", SmallInteger, nullable=False),
+    Column("m_score", SmallInteger, nullable=False),
+    Column("rfm_score", String(3), nullable=False),
+    Column("segment", String(32), nullable=False),
+    Column("cluster", SmallInteger, nullable=False),
+    Index("ix_rfm_rows_analysis_segment", "analysis_id", "segment"),
+    Index("ix_rfm_rows_analysis_cluster", "analysis_id", "cluster"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+basket_rules = Table(
+    "basket_rules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("analysis_id", Integer, ForeignKey("analyses.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("antecedents", JSON, nullable=False),
+    Column("consequents", JSON, nullable=False),
+    # "|a|b|c|": every item of the rule, so ?item= filters with one LIKE on both backends
+    Column("items_key", Text, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("support", Double, nullable=False),
+    Column("confidence", Double, nullable=False),
+    Column("lift", Double, nullable=False),
+    Column("leverage", Double, nullable=False),
+    Column("conviction", Double, nullable=True),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+frequent_itemsets = Table(
+    "frequent_itemsets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("analysis_id", Integer, ForeignKey("analyses.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("items", JSON, nullable=False),
+    Column("items_key", Text, nullable=False),
+    Column("size", SmallInteger, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("support", Double, nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("analysis_id", Integer, ForeignKey("analyses.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("progress", SmallInteger, nullable=False),
+    Column("stage", String(64), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("cancel_requested", Boolean, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
     **MYSQL_TABLE_OPTIONS,
 )

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from routes import admin, auth, files, system, user
+from routes import admin, analyses, auth, dashboard, files, rfm, system, user
 
-BLUEPRINTS = (system.blp, auth.blp, user.blp, admin.blp, files.blp)
+BLUEPRINTS = (system.blp, auth.blp, user.blp, admin.blp, files.blp, analyses.blp, rfm.blp, dashboard.blp)
 
 
 def register_blueprints(api: Api) -> None:

@@ -31,6 +31,8 @@ class UserCountsSchema(BaseSchema):
 class StatsSchema(BaseSchema):
     users = fields.Nested(UserCountsSchema)
     files = fields.Integer()
+    analyses = fields.Integer()
+    jobs = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "jobs per status"})
 
 
 @blp.route("/users", methods=["GET"])

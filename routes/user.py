@@ -24,6 +24,7 @@ class PasswordChangeSchema(BaseSchema):
 
 class ProfileSchema(UserSchema):
     files = fields.Integer(metadata={"description": "how many files you have uploaded"})
+    analyses = fields.Integer(metadata={"description": "how many analyses you have run"})
 
 
 class PasswordChangedSchema(TokenSchema):

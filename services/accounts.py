@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from models import analyses as analysis_dao
 from models import files as file_dao
 from models import revoked_tokens as token_dao
 from models import users as user_dao
@@ -104,9 +105,10 @@ class AccountService:
             token_dao.revoke_token(conn, claims["jti"], user_id, expires_at)
 
     def profile(self, user_id: int) -> dict:
-        """The user's own profile with how many files they have."""
+        """The user's own profile with how many files and analyses they have."""
         with self.engine.connect() as conn:
-            return {**public_user(existing_user(conn, user_id)), "files": file_dao.count_files(conn, user_id)}
+            return {**public_user(existing_user(conn, user_id)), "files": file_dao.count_files(conn, user_id),
+                    "analyses": analysis_dao.count_analyses(conn, user_id)}
 
     def update_profile(self, user_id: int, username: str | None = None, email: str | None = None) -> dict:
         """Change username and/or email; other fields cannot be changed here."""

@@ -5,7 +5,9 @@ import logging
 
 from sqlalchemy import Engine
 
+from models import analyses as analysis_dao
 from models import files as file_dao
+from models import jobs as job_dao
 from models import users as user_dao
 from models.pagination import Page
 from services.accounts import ROLES, AccountService, AuthSettings, existing_user, public_user
@@ -66,7 +68,8 @@ class AdminService:
     def stats(self) -> dict:
         """Counts across the whole system."""
         with self.engine.connect() as conn:
-            return {"users": user_dao.count_users(conn), "files": file_dao.count_files(conn)}
+            return {"users": user_dao.count_users(conn), "files": file_dao.count_files(conn),
+                    "analyses": analysis_dao.count_analyses(conn), "jobs": job_dao.count_jobs(conn)}
 
     def create_admin(self, username: str, email: str, password: str) -> int:
         """Create an admin account (the CLI's create-admin)."""

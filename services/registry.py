@@ -9,6 +9,8 @@ from sqlalchemy import Engine
 
 from services.accounts import AccountService, AuthSettings
 from services.admin import AdminService
+from services.analyses import AnalysisService
+from services.dashboard import DashboardService
 from services.files import FileService, FileSettings
 from services.ingest.archives import ArchiveLimits
 from services.sandbox import SandboxLimits
@@ -22,6 +24,8 @@ class Services:
     accounts: AccountService
     admin: AdminService
     files: FileService
+    analyses: AnalysisService
+    dashboard: DashboardService
     system: SystemService
 
 
@@ -41,9 +45,12 @@ def build_services(settings: Mapping, engine: Engine, version: str) -> Services:
         sandbox_limits=SandboxLimits(memory_bytes=settings["PARSE_MEMORY_MB"] * 2**20,
                                      timeout_seconds=settings["PARSE_TIMEOUT_SECONDS"]),
     )
+    file_service = FileService(engine, files)
     return Services(
         accounts=AccountService(engine, auth),
         admin=AdminService(engine, auth),
-        files=FileService(engine, files),
+        files=file_service,
+        analyses=AnalysisService(engine, file_service),
+        dashboard=DashboardService(engine, file_service),
         system=SystemService(engine, settings["UPLOAD_DIR"], settings.get("REDIS_URL"), version),
     )

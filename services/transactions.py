@@ -45,7 +45,8 @@ def filter_transactions(frame: pd.DataFrame, roles: dict[str, str], wanted: Tran
             keep &= (dates >= _timestamp(wanted.date_from, "date_from")).fillna(False)
         if wanted.date_to:
             end = _timestamp(wanted.date_to, "date_to")
-            keep &= (dates < end + pd.Timedelta(days=1) if len(wanted.date_to) == 10 else dates <= end).fillna(False)
+            whole_day = ":" not in wanted.date_to  # a bare date covers that whole day
+            keep &= (dates < end + pd.Timedelta(days=1) if whole_day else dates <= end).fillna(False)
     return frame[keep]
 
 

@@ -19,6 +19,9 @@ DATE_FORMATS = (
     "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p",
 )
 _INTEGRAL_FLOAT_TEXT = re.compile(r"^-?\d+\.0+$")
+# A separator followed by other than exactly three digits, or after dotted/commaed thousands, is a decimal mark.
+_COMMA_DECIMAL = r"[-+]?\d+,(\d{1,2}|\d{4,})|[-+]?\d{1,3}(\.\d{3})+,\d+"
+_DOT_DECIMAL = r"[-+]?\d+\.(\d{1,2}|\d{4,})|[-+]?\d{1,3}(,\d{3})+\.\d+"
 
 
 def check_headers(names: list) -> list[str]:
@@ -86,6 +89,7 @@ def as_number(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, int]:
     text = values.astype("string").str.strip()
     text = text.mask(text == "")
     cleaned = text.str.replace(r"[\s$€£¥₹฿%'\u00a0]", "", regex=True).str.replace(r"^\((.*)\)$", r"-\1", regex=True)
+    decimal = _column_decimal_mark(cleaned, decimal)
     if decimal == ",":
         cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     else:
@@ -93,6 +97,15 @@ def as_number(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, int]:
     numbers = pd.to_numeric(cleaned, errors="coerce")
     failed = int((numbers.isna() & text.notna()).sum())
     return _whole_numbers_as_int(numbers.astype("float64")), failed
+
+
+def _column_decimal_mark(cleaned: pd.Series, file_mark: str) -> str:
+    """The column's own decimal mark when its values say so ("2,50" is never 250), else the file's."""
+    comma = int(cleaned.str.fullmatch(_COMMA_DECIMAL).sum())
+    dot = int(cleaned.str.fullmatch(_DOT_DECIMAL).sum())
+    if comma != dot:
+        return "," if comma > dot else "."
+    return file_mark
 
 
 def _whole_numbers_as_int(values: pd.Series) -> pd.Series:
@@ -130,7 +143,16 @@ def _best_parse(distinct: pd.Series) -> pd.Series:
             break
     if best_ok <= 0:
         return pd.to_datetime(distinct, format="ISO8601", errors="coerce", utc=True)
-    return pd.to_datetime(distinct, format=best, errors="coerce")
+    parsed = pd.to_datetime(distinct, format=best, errors="coerce")
+    # Exports often drop the time at midnight ("12/1/2010" among "12/1/2010 8:26"): same date order, other times.
+    date_order = best.split(" ")[0]
+    for fmt in DATE_FORMATS:
+        missing = parsed.isna() & distinct.notna()
+        if not missing.any():
+            break
+        if fmt != best and fmt.split(" ")[0] == date_order:
+            parsed[missing] = pd.to_datetime(distinct[missing], format=fmt, errors="coerce")
+    return parsed
 
 
 def _naive(values: pd.Series) -> pd.Series:

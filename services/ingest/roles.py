@@ -94,7 +94,7 @@ def require_roles(roles: dict[str, str], needed: tuple[str, ...], columns: list[
     missing = [role for role in needed if role not in roles]
     if missing:
         raise Invalid(
-            f"{purpose} needs a {' and a '.join(missing)} column; the file has {', '.join(map(str, columns))}. "
+            f"{purpose} needs a column for: {', '.join(missing)}; the file has {', '.join(map(str, columns))}. "
             f"Name them with columns={{\"{missing[0]}\": \"<column>\"}}",
             errors=[{"field": f"columns.{role}", "message": "no column has this role"} for role in missing],
         )

@@ -1,0 +1,90 @@
+"""AnalysisDAO: analysis records, scoped to their owner. Never commits."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from models.pagination import Page, paginate
+from models.tables import MAX_ID, analyses
+
+ANALYSIS_SORT_COLUMNS = {"id": analyses.c.id, "created_at": analyses.c.created_at, "type": analyses.c.type,
+                         "status": analyses.c.status}
+
+
+def insert_analysis(conn: Connection, owner_id: int, file_id: int, analysis_type: str, params: dict,
+                    status: str, now: datetime) -> int:
+    """A new analysis record; returns its id."""
+    result = conn.execute(insert(analyses).values(owner_id=owner_id, file_id=file_id, type=analysis_type,
+                                                  params=params, status=status, created_at=now))
+    return int(result.inserted_primary_key[0])
+
+
+def get_analysis(conn: Connection, analysis_id: int, owner_id: int) -> dict | None:
+    """The owner's analysis, or None (also for someone else's)."""
+    if not 0 < analysis_id <= MAX_ID:
+        return None
+    row = conn.execute(select(analyses).where(analyses.c.id == analysis_id, analyses.c.owner_id == owner_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def get_analysis_for_worker(conn: Connection, analysis_id: int) -> dict | None:
+    """An analysis by id alone: only for the job runner, which received the id from the owner's own request."""
+    row = conn.execute(select(analyses).where(analyses.c.id == analysis_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def latest_analysis(conn: Connection, owner_id: int, file_id: int, analysis_type: str) -> dict | None:
+    """The owner's newest finished analysis of this type on this file."""
+    query = (select(analyses)
+             .where(analyses.c.owner_id == owner_id, analyses.c.file_id == file_id,
+                    analyses.c.type == analysis_type, analyses.c.status == "finished")
+             .order_by(analyses.c.id.desc()).limit(1))
+    row = conn.execute(query).first()
+    return dict(row._mapping) if row else None
+
+
+def list_analyses(conn: Connection, owner_id: int, page: Page, file_id: int | None = None,
+                  analysis_type: str | None = None) -> tuple[int, list[dict]]:
+    """One page of the owner's analyses, optionally of one file and/or type (summaries left out)."""
+    query = select(*[c for c in analyses.c if c.name != "summary"]).where(analyses.c.owner_id == owner_id)
+    if file_id is not None:
+        query = query.where(analyses.c.file_id == file_id)
+    if analysis_type is not None:
+        query = query.where(analyses.c.type == analysis_type)
+    return paginate(conn, query, page, ANALYSIS_SORT_COLUMNS, analyses.c.id)
+
+
+def set_status(conn: Connection, analysis_id: int, status: str, now: datetime | None = None,
+               summary: dict | None = None, error: str | None = None) -> None:
+    """Record a state change (and, when finishing, the summary or the error)."""
+    values: dict = {"status": status}
+    if summary is not None:
+        values["summary"] = summary
+    if error is not None:
+        values["error"] = error[:5000]
+    if now is not None:
+        values["finished_at"] = now
+    conn.execute(update(analyses).where(analyses.c.id == analysis_id).values(**values))
+
+
+def update_summary(conn: Connection, analysis_id: int, owner_id: int, summary: dict) -> None:
+    """Replace the stored summary of the owner's analysis."""
+    conn.execute(update(analyses).where(analyses.c.id == analysis_id, analyses.c.owner_id == owner_id)
+                 .values(summary=summary))
+
+
+def delete_analysis(conn: Connection, analysis_id: int, owner_id: int) -> bool:
+    """Delete the owner's analysis and (by cascade) its result rows."""
+    query = delete(analyses).where(analyses.c.id == analysis_id, analyses.c.owner_id == owner_id)
+    return conn.execute(query).rowcount > 0
+
+
+def count_analyses(conn: Connection, owner_id: int | None = None, file_id: int | None = None) -> int:
+    """How many analyses the owner has (on one file if given); everyone's with owner_id None (admin stats)."""
+    query = select(func.count()).select_from(analyses)
+    if owner_id is not None:
+        query = query.where(analyses.c.owner_id == owner_id)
+    if file_id is not None:
+        query = query.where(analyses.c.file_id == file_id)
+    return conn.execute(query).scalar_one()

@@ -1,0 +1,1 @@
+"""Pure analysis modules: DataFrames and parameters in, DataFrames and plain dicts out. No Flask, no DAO."""

@@ -1,0 +1,186 @@
+"""Cleaning rules for order lines, each switchable and counted, plus outlier flags and data-quality alerts."""
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from services.errors import Invalid
+
+logger = logging.getLogger(__name__)
+
+# Applied in this order; a row removed by several rules is counted once, under the first.
+RULES = (
+    "missing_customer",
+    "missing_item",
+    "unparseable_dates",
+    "cancellations",
+    "non_positive_quantity",
+    "non_positive_price",
+    "duplicates",
+)
+OUTLIER_MODES = ("flag", "remove", "off")
+OUTLIER_METHODS = {"iqr": 1.5, "zscore": 3.0}
+# Thresholds in the spirit of ydata-profiling's alerts.
+HIGH_CARDINALITY = 50
+SKEW_LIMIT = 20.0
+ZEROS_SHARE = 0.05
+
+
+@dataclass(frozen=True)
+class CleaningParams:
+    """Which rules to apply (all by default) and what to do with amount outliers."""
+
+    missing_customer: bool = True
+    missing_item: bool = True
+    unparseable_dates: bool = True
+    cancellations: bool = True
+    non_positive_quantity: bool = True
+    non_positive_price: bool = True
+    duplicates: bool = True
+    outliers: str = "flag"
+    outlier_method: str = "iqr"
+    outlier_threshold: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.outliers not in OUTLIER_MODES:
+            raise Invalid.field("outliers", f"must be one of {', '.join(OUTLIER_MODES)}")
+        if self.outlier_method not in OUTLIER_METHODS:
+            raise Invalid.field("outlier_method", f"must be one of {', '.join(OUTLIER_METHODS)}")
+        if self.outlier_threshold is not None and not 0 < self.outlier_threshold <= 100:
+            raise Invalid.field("outlier_threshold", "must be between 0 and 100")
+
+
+@dataclass
+class CleaningResult:
+    """Kept rows (canonical view, original index), the removal reason of every other row, and the summary."""
+
+    kept: pd.DataFrame
+    reasons: pd.Series
+    summary: dict
+
+
+def clean(view: pd.DataFrame, original: pd.DataFrame, params: CleaningParams) -> CleaningResult:
+    """Apply the enabled rules to the canonical `view`; `original` (same index) is used for exact duplicates."""
+    reasons = pd.Series(pd.NA, index=view.index, dtype="string")
+    applied, skipped = [], {}
+    for rule in RULES:
+        if not getattr(params, rule):
+            continue
+        mask = _rule_mask(rule, view, original, reasons)
+        if mask is None:
+            skipped[rule] = "the file has no column for it"
+            continue
+        reasons = reasons.mask(mask & reasons.isna(), rule)
+        applied.append(rule)
+    outliers = _outliers(view[reasons.isna()], params)
+    if params.outliers == "remove" and outliers["rows"] is not None:
+        reasons = reasons.mask(view.index.isin(outliers["rows"]) & reasons.isna(), "outlier")
+    kept = view[reasons.isna()]
+    counts = reasons.value_counts()
+    counted = [*applied, "outlier"] if params.outliers == "remove" else applied
+    summary = {
+        "rows_in": len(view),
+        "rows_out": len(kept),
+        "removed": {rule: int(counts.get(rule, 0)) for rule in counted},
+        "rules_applied": applied,
+        "rules_skipped": skipped,
+        "outliers": {key: value for key, value in outliers.items() if key != "rows"},
+        "alerts": data_quality_alerts(original),
+        "params": asdict(params),
+    }
+    return CleaningResult(kept, reasons, summary)
+
+
+def _rule_mask(rule: str, view: pd.DataFrame, original: pd.DataFrame, reasons: pd.Series) -> pd.Series | None:
+    has = view.columns.__contains__
+    if rule == "missing_customer":
+        return view["customer"].isna() if has("customer") else None
+    if rule == "missing_item":
+        labels = [c for c in ("item", "description") if has(c)]
+        return view[labels].isna().all(axis=1) if labels else None
+    if rule == "unparseable_dates":
+        return view["date"].isna() if has("date") else None
+    if rule == "cancellations":
+        parts = []
+        if has("invoice"):
+            parts.append(view["invoice"].str.upper().str.startswith("C").fillna(False).astype(bool))
+        if has("quantity"):
+            parts.append((view["quantity"] < 0).fillna(False))
+        return pd.concat(parts, axis=1).any(axis=1) if parts else None
+    if rule == "non_positive_quantity":
+        return (view["quantity"] <= 0).fillna(True) if has("quantity") else None
+    if rule == "non_positive_price":
+        money = "unit_price" if has("unit_price") else "amount" if has("amount") else None
+        return (view[money] <= 0).fillna(True) if money else None
+    remaining = original[reasons.isna()]
+    repeated = remaining.index[remaining.duplicated(keep="first")]
+    return pd.Series(view.index.isin(repeated), index=view.index)
+
+
+def _outliers(kept: pd.DataFrame, params: CleaningParams) -> dict:
+    """Line amounts far from the rest: beyond k x IQR of the quartiles, or beyond z standard deviations."""
+    threshold = params.outlier_threshold or OUTLIER_METHODS[params.outlier_method]
+    result = {"mode": params.outliers, "method": params.outlier_method, "threshold": threshold,
+              "column": "amount", "flagged": 0, "low": None, "high": None, "rows": None}
+    if params.outliers == "off" or "amount" not in kept or kept["amount"].notna().sum() < 4:
+        return result
+    amounts = kept["amount"].astype("float64")
+    if params.outlier_method == "iqr":
+        q1, q3 = amounts.quantile([0.25, 0.75])
+        low, high = q1 - threshold * (q3 - q1), q3 + threshold * (q3 - q1)
+    else:
+        mean, std = amounts.mean(), amounts.std()
+        low, high = mean - threshold * std, mean + threshold * std
+    outside = (amounts < low) | (amounts > high)
+    result.update(flagged=int(outside.sum()), low=round(float(low), 4), high=round(float(high), 4),
+                  rows=amounts.index[outside])
+    return result
+
+
+def data_quality_alerts(frame: pd.DataFrame) -> list[dict]:
+    """Per-column alerts like ydata-profiling's: missing, zeros, constant, unique, high cardinality, skew,
+    and duplicate rows (column "*")."""
+    alerts: list[dict] = []
+    rows = len(frame)
+    if rows == 0:
+        return alerts
+    for column in frame.columns:
+        values = frame[column]
+        present = values.dropna()
+        missing = rows - len(present)
+        if missing:
+            alerts.append({"column": column, "type": "missing", "value": round(missing / rows, 4)})
+        distinct = present.nunique()
+        if len(present) and distinct == 1:
+            alerts.append({"column": column, "type": "constant", "value": _plain(present.iloc[0])})
+            continue
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            zeros = int((present == 0).sum())
+            if zeros / rows > ZEROS_SHARE:
+                alerts.append({"column": column, "type": "zeros", "value": round(zeros / rows, 4)})
+            skew = present.astype("float64").skew() if len(present) > 2 else np.nan
+            if pd.notna(skew) and abs(skew) > SKEW_LIMIT:
+                alerts.append({"column": column, "type": "skewed", "value": round(float(skew), 2)})
+        elif not pd.api.types.is_datetime64_any_dtype(values):
+            if len(present) > 1 and distinct == len(present):
+                alerts.append({"column": column, "type": "unique", "value": distinct})
+            elif distinct > HIGH_CARDINALITY:
+                alerts.append({"column": column, "type": "high_cardinality", "value": int(distinct)})
+    duplicates = int(frame.duplicated().sum())
+    if duplicates:
+        alerts.append({"column": "*", "type": "duplicates", "value": duplicates})
+    return alerts
+
+
+def _plain(value):
+    """A JSON-safe Python scalar."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value

@@ -1,0 +1,253 @@
+"""Analyses through the HTTP API: run, read, page, download, seed shortcuts, jobs, failures and isolation."""
+import io
+import time
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from models.tables import analyses, rfm_rows
+from tests.conftest import assert_problem
+
+SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail_sample.xlsx"
+SALES = """InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
+1,A,Cup,2,2011-01-03 10:00,1.50,c1,UK
+1,B,Jug,1,2011-01-03 10:00,3.00,c1,UK
+2,A,Cup,4,2011-01-10 12:00,1.50,c2,France
+3,C,=HYPERLINK("x"),1,2011-02-01 09:30,10.00,c3,UK
+C4,A,Cup,-1,2011-02-02 09:00,1.50,c1,UK
+5,B,Jug,0,2011-02-03 09:00,3.00,c2,France
+6,B,Jug,1,2011-02-05 15:00,3.00,,UK
+6,B,Jug,1,2011-02-05 15:00,3.00,,UK
+7,A,Cup,3,2011-03-01 11:00,1.50,c4,Spain
+8,C,Vase,2,2011-03-05 16:00,10.00,c2,France
+"""
+
+
+def upload(client, account, body: str = SALES, name: str = "sales.csv") -> int:
+    response = client.post("/api/upload", headers=account.headers,
+                           data={"file": (io.BytesIO(body.encode()), name)}, content_type="multipart/form-data")
+    assert response.status_code == 201, response.json
+    return response.json["file_id"]
+
+
+def process(client, account, file_id, kind, **params):
+    return client.post("/api/process", headers=account.headers,
+                       json={"file_id": file_id, "type": kind, "params": params})
+
+
+@pytest.fixture
+def alice(auth):
+    return auth.register("alice")
+
+
+def test_cleaning_counts_rows_and_keeps_the_removed_ones(client, alice):
+    file_id = upload(client, alice)
+    response = process(client, alice, file_id, "cleaning")
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert body["status"] == "finished" and body["type"] == "cleaning"
+    assert body["download"] == f"analysis-{body['analysis_id']}-cleaning.csv"
+    summary = body["summary"]
+    assert (summary["rows_in"], summary["rows_out"]) == (10, 6)
+    assert summary["removed"] == {"missing_customer": 2, "missing_item": 0, "unparseable_dates": 0,
+                                  "cancellations": 1, "non_positive_quantity": 1, "non_positive_price": 0,
+                                  "duplicates": 0}
+    removed = client.get(f"/api/analyses/{body['analysis_id']}/results?per_page=2", headers=alice.headers).json
+    assert removed["total"] == 4 and len(removed["items"]) == 2
+    assert removed["items"][0]["reason"] == "cancellations" and removed["items"][0]["row"] == 5
+    cleaned = client.get(f"/api/download/{body['download']}", headers=alice.headers)
+    assert cleaned.status_code == 200 and cleaned.mimetype == "text/csv"
+    lines = cleaned.get_data(as_text=True).splitlines()
+    assert len(lines) == 7
+    assert "'=HYPERLINK" in lines[4]
+
+
+def test_rfm_rows_pages_filters_and_extras(client, alice):
+    file_id = upload(client, alice)
+    response = process(client, alice, file_id, "rfm", n_clusters=2)
+    assert response.status_code == 200, response.json
+    analysis_id = response.json["analysis_id"]
+    summary = response.json["summary"]
+    assert summary["total_customers"] == 4 and summary["clusters"] == 2
+    assert summary["as_of"] == "2011-03-06T16:00:00"
+    assert summary["cleaning"]["rows_out"] == 6
+    rows = client.get(f"/api/analyses/{analysis_id}/results?sort=monetary&order=desc", headers=alice.headers).json
+    assert rows["total"] == 4
+    first = rows["items"][0]
+    assert first == {**first, "customer_id": "c2", "recency": 1, "frequency": 2, "monetary": 26.0}
+    assert set(first) == {"customer_id", "recency", "frequency", "monetary", "r_score", "f_score", "m_score",
+                          "rfm_score", "segment", "cluster"}
+    segment = first["segment"]
+    only = client.get(f"/api/analyses/{analysis_id}/results?segment={segment}", headers=alice.headers).json
+    assert only["total"] >= 1 and all(r["segment"] == segment for r in only["items"])
+    cluster = client.get(f"/api/analyses/{analysis_id}/results?cluster=0", headers=alice.headers).json
+    assert all(r["cluster"] == 0 for r in cluster["items"])
+    assert_problem(client.get(f"/api/analyses/{analysis_id}/results?sort=password", headers=alice.headers), 422)
+
+    elbow = client.get(f"/api/analyses/{analysis_id}/elbow", headers=alice.headers)
+    assert elbow.status_code == 200 and elbow.json["k"] == [2, 3]
+    clusters = client.get(f"/api/analyses/{analysis_id}/clusters", headers=alice.headers).json
+    assert sum(p["customers"] for p in clusters["cluster_profiles"]) == 4
+    predicted = client.post(f"/api/analyses/{analysis_id}/predict", headers=alice.headers,
+                            json={"recency": 1, "frequency": 2, "monetary": 26.0})
+    assert predicted.status_code == 200
+    assert (predicted.json["r_score"], predicted.json["segment"]) == (first["r_score"], first["segment"])
+    assert_problem(client.post(f"/api/analyses/{analysis_id}/predict", headers=alice.headers,
+                               json={"recency": "soon"}), 422)
+    sheet = client.get(f"/api/analyses/{analysis_id}/download?format=xlsx", headers=alice.headers)
+    assert sheet.status_code == 200
+    workbook = load_workbook(io.BytesIO(sheet.data))
+    assert workbook.active.max_row == 5
+
+
+def test_seed_002_rfm_on_the_real_sample(client, alice):
+    with SAMPLE.open("rb") as handle:
+        uploaded = client.post("/api/upload", headers=alice.headers, data={"file": (handle, SAMPLE.name)},
+                               content_type="multipart/form-data")
+    file_id = uploaded.json["file_id"]
+    response = client.post(f"/api/rfm/process/{file_id}", headers=alice.headers)
+    assert response.status_code == 200, response.json
+    assert response.json["message"] == "RFM processing complete"
+    assert (response.json["total_customers"], response.json["clusters"]) == (3591, 5)
+    rows = client.get(f"/api/rfm/results/{file_id}", headers=alice.headers).json
+    assert isinstance(rows, list) and len(rows) == 3591
+    assert all(isinstance(row["customer_id"], str) and not row["customer_id"].endswith(".0") for row in rows[:50])
+
+
+def test_statistical_kpis_are_exact(client, alice):
+    file_id = upload(client, alice)
+    response = process(client, alice, file_id, "statistical", top_n=2)
+    assert response.status_code == 200, response.json
+    kpis = response.json["summary"]["kpis"]
+    # kept: rows 1-4, 7 (guest, kept for statistics), 9, 10 -> 3.00+3.00+6.00+10.00+3.00+4.50+20.00
+    assert kpis["total_revenue"] == 49.5
+    assert kpis["total_orders"] == 6
+    assert kpis["unique_customers"] == 4
+    assert kpis["avg_order_value"] == 8.25
+    assert len(response.json["summary"]["top_products"]) == 2
+    table = client.get(f"/api/analyses/{response.json['analysis_id']}/results", headers=alice.headers).json
+    assert {"section": "kpis", "label": "total_revenue", "value": 49.5} in table["items"]
+
+
+@pytest.mark.parametrize(("kind", "params", "field"), [
+    ("rfm", {"n_clusters": "many"}, "params.n_clusters"),
+    ("rfm", {"clusters": 3}, "params.clusters"),
+    ("rfm", {"as_of": "yesterday-ish"}, "params.as_of"),
+    ("statistical", {"top_n": 0}, "params.top_n"),
+    ("statistical", {"cleaning": {"duplicates": "yes"}}, "params.cleaning.duplicates"),
+    ("cleaning", {"outliers": "explode"}, "params.outliers"),
+    ("rfm", {"columns": {"customer": "Nope"}}, "columns.customer"),
+])
+def test_bad_params_are_422_and_store_nothing(app, client, alice, kind, params, field):
+    file_id = upload(client, alice)
+    assert_problem(process(client, alice, file_id, kind, **params), 422, field)
+    with app.extensions["db_engine"].connect() as conn:
+        assert conn.execute(select(func.count()).select_from(analyses)).scalar_one() == 0
+
+
+def test_body_validation(client, alice):
+    assert_problem(client.post("/api/process", headers=alice.headers, json={"type": "rfm"}), 422, "file_id")
+    assert_problem(client.post("/api/process", headers=alice.headers, json={"file_id": 1, "type": "magic"}),
+                   422, "type")
+    assert_problem(client.post("/api/process", headers=alice.headers, json={"file_id": 999, "type": "rfm"}), 404)
+
+
+def test_a_missing_role_is_422_naming_it_and_the_analysis_is_failed_without_rows(app, client, alice):
+    body = "Order,Product,Qty,Price\n1,A,1,2.0\n2,B,2,3.0\n"
+    file_id = upload(client, alice, body, "no_customer.csv")
+    response = process(client, alice, file_id, "rfm")
+    problem = assert_problem(response, 422, "columns.customer")
+    assert "customer" in problem["detail"] and "Order, Product, Qty, Price" in problem["detail"]
+    listed = client.get(f"/api/analyses?file_id={file_id}", headers=alice.headers).json
+    assert listed["total"] == 1 and listed["items"][0]["status"] == "failed"
+    assert "customer" in listed["items"][0]["error"]
+
+
+def test_too_few_customers_for_the_clusters(client, alice):
+    file_id = upload(client, alice)
+    assert_problem(process(client, alice, file_id, "rfm", n_clusters=9), 422, "n_clusters")
+
+
+def test_a_failure_while_saving_leaves_no_rows(app, client, alice, monkeypatch):
+    file_id = upload(client, alice)
+    import models.analyses as analysis_dao
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk full")
+
+    original = analysis_dao.set_status
+    monkeypatch.setattr(analysis_dao, "set_status",
+                        lambda conn, aid, status, *a, **k: broken() if status == "finished"
+                        else original(conn, aid, status, *a, **k))
+    response = process(client, alice, file_id, "rfm", n_clusters=2)
+    assert_problem(response, 500)
+    with app.extensions["db_engine"].connect() as conn:
+        assert conn.execute(select(func.count()).select_from(rfm_rows)).scalar_one() == 0
+        assert conn.execute(select(analyses.c.status)).scalar_one() == "failed"
+
+
+def test_list_get_delete_and_isolation(client, auth, alice):
+    file_id = upload(client, alice)
+    first = process(client, alice, file_id, "statistical").json["analysis_id"]
+    second = process(client, alice, file_id, "rfm", n_clusters=2).json["analysis_id"]
+    listed = client.get("/api/analyses?type=rfm", headers=alice.headers).json
+    assert [a["analysis_id"] for a in listed["items"]] == [second]
+    assert client.get(f"/api/analyses/{first}", headers=alice.headers).json["summary"]["kpis"]
+    bob = auth.register("bob")
+    for path in (f"/api/analyses/{first}", f"/api/analyses/{first}/results", f"/api/analyses/{second}/elbow",
+                 f"/api/analyses/{first}/download", f"/api/download/analysis-{first}-statistical.csv",
+                 f"/api/rfm/results/{file_id}"):
+        assert_problem(client.get(path, headers=bob.headers), 404)
+    assert_problem(client.delete(f"/api/analyses/{first}", headers=bob.headers), 404)
+    assert client.delete(f"/api/analyses/{first}", headers=alice.headers).status_code == 200
+    assert_problem(client.get(f"/api/analyses/{first}", headers=alice.headers), 404)
+    assert client.delete(f"/api/files/{file_id}", headers=alice.headers).status_code == 200
+    assert_problem(client.get(f"/api/analyses/{second}", headers=alice.headers), 404)
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "analysis-1-rfm.exe", "analysis-x-rfm.csv", "report.csv",
+                                  "analysis-99999999999-rfm.csv"])
+def test_download_names_never_become_paths(client, alice, name):
+    assert_problem(client.get(f"/api/download/{name}", headers=alice.headers), 404)
+
+
+def test_wrong_type_extras_are_refused(client, alice):
+    file_id = upload(client, alice)
+    stats_id = process(client, alice, file_id, "statistical").json["analysis_id"]
+    assert_problem(client.get(f"/api/analyses/{stats_id}/elbow", headers=alice.headers), 422)
+    assert_problem(client.get(f"/api/analyses/{stats_id}/recommendations?item=Cup", headers=alice.headers), 422)
+
+
+def test_async_job_runs_and_reports(client, alice):
+    file_id = upload(client, alice)
+    response = client.post("/api/process", headers={**alice.headers, "Prefer": "respond-async"},
+                           json={"file_id": file_id, "type": "rfm", "params": {"n_clusters": 2}})
+    assert response.status_code == 202
+    location = response.headers["Location"]
+    assert location == f"/api/jobs/{response.json['job_id']}"
+    deadline = time.monotonic() + 60
+    job = response.json
+    while job["status"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.1)
+        job = client.get(location, headers=alice.headers).json
+    assert job["status"] == "finished" and job["progress"] == 100
+    analysis = client.get(f"/api/analyses/{job['analysis_id']}", headers=alice.headers).json
+    assert analysis["status"] == "finished" and analysis["summary"]["total_customers"] == 4
+    assert_problem(client.delete(location, headers=alice.headers), 409)
+    assert_problem(client.get("/api/jobs/nope", headers=alice.headers), 404)
+
+
+def test_dashboard_and_results(client, alice):
+    empty = client.get("/api/dashboard", headers=alice.headers).json
+    assert (empty["files_uploaded"], empty["total_revenue"], empty["by_month"]) == (0, 0, [])
+    file_id = upload(client, alice)
+    process(client, alice, file_id, "statistical")
+    dashboard = client.get(f"/api/dashboard?file_id={file_id}", headers=alice.headers).json
+    assert dashboard["total_revenue"] == 49.5 and dashboard["files_uploaded"] == 1
+    assert dashboard["analyses_run"] == 1 and len(dashboard["recent_analyses"]) == 1
+    assert [m["label"] for m in dashboard["by_month"]] == ["2011-01", "2011-02", "2011-03"]
+    results = client.get("/api/results", headers=alice.headers).json
+    assert results["summary"]["total_orders"] == 6
+    assert results["by_country"][0]["label"] == "France"
