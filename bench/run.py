@@ -86,12 +86,92 @@ def bench_ingest(csv_path: Path, xlsx_path: Path, skip_openpyxl: bool) -> None:
     print(f"read xlsx    pandas+openpyxl {theirs:.2f} s -> {theirs / ours:.1f}x faster (target >= 10x)")
 
 
+PIPELINE_STEPS = [("cleaning", {}), ("rfm", {"n_clusters": 5}), ("basket", {"min_support": 0.01, "min_lift": 1}),
+                  ("statistical", {})]
+
+
+def our_pipeline(csv_path: Path) -> dict:
+    """Upload + cleaning + rfm + basket + statistical through the API, in this process (run as a subprocess)."""
+    with tempfile.TemporaryDirectory() as workdir:
+        client, headers = api_client(Path(workdir))
+        start = time.perf_counter()
+        file_id = upload(client, headers, csv_path)["file_id"]
+        stages = {"upload": time.perf_counter() - start}
+        answers = {}
+        for kind, params in PIPELINE_STEPS:
+            began = time.perf_counter()
+            response = client.post("/api/process", headers=headers,
+                                   json={"file_id": file_id, "type": kind, "params": params})
+            if response.status_code != 200:
+                raise SystemExit(f"{kind} failed: {response.status_code} {response.json}")
+            answers[kind] = response.json["summary"]
+            stages[kind] = time.perf_counter() - began
+        total = time.perf_counter() - start
+    return {"seconds": total, "stages": stages, "customers": answers["rfm"]["total_customers"],
+            "rules": answers["basket"]["rules"], **peak_memory()}
+
+
+def peak_memory() -> dict:
+    """Peak resident memory of this process and of its largest child (the parser), in MB."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"peak_mb": own, "child_peak_mb": children}
+
+
+def run_side(argv: list[str]) -> dict:
+    """Run one side of the comparison in a fresh process and read its JSON line."""
+    import json
+
+    done = subprocess.run(argv, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bench_pipeline(csv_path: Path) -> None:
+    seed = run_side([sys.executable, "-c", SEED_WRAPPER, str(SHARED / "bench" / "seed_pipeline.py"), str(csv_path)])
+    print(f"pipeline     seed_pipeline.py --support 0.01: {seed['total']:.1f} s "
+          f"({seed['customers']:,} customers, {seed['rules']:,} rules), peak {seed['peak_mb']:.0f} MB")
+    ours = run_side([sys.executable, str(Path(__file__)), "--our-pipeline", str(csv_path)])
+    ours_peak = ours["peak_mb"] + ours["child_peak_mb"]
+    stages = ", ".join(f"{name} {seconds:.2f}" for name, seconds in ours["stages"].items())
+    print(f"pipeline     ours through the API: {ours['seconds']:.2f} s ({stages}); "
+          f"{ours['customers']:,} customers, {ours['rules']:,} rules; "
+          f"peak {ours['peak_mb']:.0f} MB + parser {ours['child_peak_mb']:.0f} MB")
+    print(f"pipeline     -> {seed['total'] / ours['seconds']:.1f}x faster (target >= 15x); "
+          f"peak memory {ours_peak / seed['peak_mb']:.2f}x the seed's (target < 1)")
+
+
+# Runs the seed script in this process and adds its peak memory to its JSON line.
+SEED_WRAPPER = """
+import json, resource, runpy, sys, io, contextlib
+script, data = sys.argv[1], sys.argv[2]
+sys.argv = [script, data, "--support", "0.01", "--db", "/tmp/bench_seed_peer.db"]
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    runpy.run_path(script, run_name="__main__")
+result = json.loads(out.getvalue().strip().splitlines()[-1])
+result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(result))
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-openpyxl", action="store_true", help="skip the slow openpyxl baseline")
+    parser.add_argument("--only", choices=["ingest", "pipeline"], help="run one part only")
+    parser.add_argument("--our-pipeline", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.our_pipeline:
+        import json
+
+        print(json.dumps(our_pipeline(args.our_pipeline)))
+        return
     csv_path, xlsx_path = ensure_data()
-    bench_ingest(csv_path, xlsx_path, args.skip_openpyxl)
+    if args.only in (None, "ingest"):
+        bench_ingest(csv_path, xlsx_path, args.skip_openpyxl)
+    if args.only in (None, "pipeline"):
+        bench_pipeline(csv_path)
 
 
 if __name__ == "__main__":

@@ -94,7 +94,7 @@ def rules_with_antecedent_item(conn: Connection, analysis_id: int, item: str) ->
 
 def itemsets_page(conn: Connection, analysis_id: int, page: Page, item: str | None = None) -> tuple[int, list[dict]]:
     """One page of an analysis' frequent itemsets."""
-    query = select(frequent_itemsets.c.items, frequent_itemsets.c.size, frequent_itemsets.c["count"],
+    query = select(frequent_itemsets.c["items"], frequent_itemsets.c.size, frequent_itemsets.c["count"],
                    frequent_itemsets.c.support).where(frequent_itemsets.c.analysis_id == analysis_id)
     if item:
         query = query.where(_like_item(frequent_itemsets.c.items_key, item))

@@ -23,6 +23,7 @@ from models.database import utc_now
 from models.pagination import Page
 from models.tables import basket_rules, frequent_itemsets, rfm_rows
 from services.analysis import rfm as rfm_module
+from services.analysis.basket import basket_analysis, recommendations
 from services.analysis.cleaning import clean
 from services.analysis.frame import canonical, need
 from services.analysis.params import AnalysisRequest, parse_request
@@ -141,8 +142,6 @@ class AnalysisService:
             joblib.dump(result.model, workdir / MODEL_NAME)
             return result.summary, {rfm_rows: _rfm_rows(result.customers)}
         if kind == "basket":
-            from services.analysis.basket import basket_analysis  # TEMP until basket.py lands
-
             result = basket_analysis(kept, request.specific)
             summary = {"transactions": result.transactions, "items": result.items, "itemsets": len(result.itemsets),
                        "rules": len(result.rules), "rules_total": result.rules_total, "truncated": result.truncated,
@@ -223,8 +222,6 @@ class AnalysisService:
                                             "leverage", "conviction"])
         rules["antecedents"] = rules["antecedents"].map(tuple)
         rules["consequents"] = rules["consequents"].map(tuple)
-        from services.analysis.basket import recommendations  # TEMP until basket.py lands
-
         return {"item": item, "recommendations": recommendations(rules, item, limit)}
 
     def elbow(self, owner_id: int, analysis_id: int) -> dict:

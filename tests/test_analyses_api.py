@@ -251,3 +251,61 @@ def test_dashboard_and_results(client, alice):
     results = client.get("/api/results", headers=alice.headers).json
     assert results["summary"]["total_orders"] == 6
     assert results["by_country"][0]["label"] == "France"
+
+
+GROCERIES = Path(__file__).resolve().parent / "data" / "groceries.csv"
+
+
+def test_groceries_basket_file_gives_the_arules_rule_count_through_the_api(client, alice):
+    with GROCERIES.open("rb") as handle:
+        uploaded = client.post("/api/upload", headers=alice.headers, data={"file": (handle, "groceries.csv")},
+                               content_type="multipart/form-data")
+    assert uploaded.status_code == 201 and uploaded.json["layout"] == "baskets"
+    file_id = uploaded.json["file_id"]
+    response = process(client, alice, file_id, "basket", min_support=0.001, min_confidence=0.8, min_lift=0,
+                       max_rules=1000)
+    assert response.status_code == 200, response.json
+    summary = response.json["summary"]
+    assert (summary["transactions"], summary["items"], summary["rules"]) == (9835, 169, 410)
+    assert summary["truncated"] is False and summary["min_count"] == 10
+    analysis_id = response.json["analysis_id"]
+    rules = client.get(f"/api/analyses/{analysis_id}/results?per_page=500", headers=alice.headers).json
+    assert rules["total"] == 410
+    first = rules["items"][0]
+    assert set(first) == {"antecedents", "consequents", "count", "support", "confidence", "lift", "leverage",
+                          "conviction"}
+    assert len(first["consequents"]) == 1 and first["confidence"] >= 0.8
+    milk = client.get(f"/api/analyses/{analysis_id}/results?item=whole milk&per_page=500",
+                      headers=alice.headers).json
+    assert 0 < milk["total"] < 410
+    assert all("whole milk" in r["antecedents"] + r["consequents"] for r in milk["items"])
+    assert client.get(f"/api/analyses/{analysis_id}/itemsets?per_page=1", headers=alice.headers).json["total"] \
+        == 13492
+    again = process(client, alice, file_id, "basket", min_support=0.006, min_confidence=0.25, min_lift=0)
+    assert again.json["summary"]["rules"] == 463
+
+
+def test_basket_rules_recommendations_and_download(client, alice):
+    body = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n" + "".join(
+        f"{i},{code},{name},1,2011-01-0{1 + i % 9} 10:00,1.0,c{i % 3},UK\n"
+        for i, items in enumerate([["A", "B"], ["A", "B"], ["A", "B", "C"], ["A", "C"], ["B", "C"], ["A", "B"]])
+        for code, name in ((c, {"A": "Bread", "B": "Butter", "C": "=Jam"}[c]) for c in items))
+    file_id = upload(client, alice, body)
+    response = process(client, alice, file_id, "basket", min_support=0.3, min_confidence=0.5, min_lift=0)
+    assert response.status_code == 200, response.json
+    analysis_id = response.json["analysis_id"]
+    assert response.json["summary"]["transactions"] == 6
+    rules = client.get(f"/api/analyses/{analysis_id}/results?sort=count&order=desc", headers=alice.headers).json
+    bread_butter = next(r for r in rules["items"] if r["antecedents"] == ["Bread"] and r["consequents"] == ["Butter"])
+    # Bread in 5 baskets, Butter in 5, both in 4: support 4/6, confidence 4/5, lift (4/5)/(5/6) = 0.96
+    assert bread_butter["count"] == 4
+    assert bread_butter["confidence"] == pytest.approx(0.8)
+    assert bread_butter["lift"] == pytest.approx(0.96)
+    ranked = client.get(f"/api/analyses/{analysis_id}/recommendations?item=Bread", headers=alice.headers).json
+    assert ranked["item"] == "Bread" and ranked["recommendations"][0]["item"] in ("Butter", "=Jam")
+    assert_problem(client.get(f"/api/analyses/{analysis_id}/recommendations", headers=alice.headers), 422, "item")
+    csv_text = client.get(f"/api/analyses/{analysis_id}/download", headers=alice.headers).get_data(as_text=True)
+    assert "'=Jam" in csv_text and ",=Jam" not in csv_text
+    assert_problem(process(client, alice, file_id, "basket", min_support=0), 422, "params.min_support")
+    exploded = process(client, alice, file_id, "basket", min_support=0.01, max_itemsets=2)
+    assert_problem(exploded, 422)

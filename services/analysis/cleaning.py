@@ -106,7 +106,7 @@ def _rule_mask(rule: str, view: pd.DataFrame, original: pd.DataFrame, reasons: p
     if rule == "cancellations":
         parts = []
         if has("invoice"):
-            parts.append(view["invoice"].str.upper().str.startswith("C").fillna(False).astype(bool))
+            parts.append(view["invoice"].astype("string").str.upper().str.startswith("C").fillna(False).astype(bool))
         if has("quantity"):
             parts.append((view["quantity"] < 0).fillna(False))
         return pd.concat(parts, axis=1).any(axis=1) if parts else None

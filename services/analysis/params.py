@@ -9,13 +9,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from services.analysis.basket import BasketParams
 from services.analysis.cleaning import CleaningParams
 from services.analysis.rfm import RfmParams
 from services.analysis.stats import StatsParams
 from services.errors import Invalid
 
 ANALYSIS_TYPES = ("cleaning", "rfm", "basket", "statistical")
-SPECIFIC = {"rfm": RfmParams, "statistical": StatsParams}  # TEMP: basket added when basket.py lands
+SPECIFIC = {"rfm": RfmParams, "basket": BasketParams, "statistical": StatsParams}
 # Guests' baskets are still baskets and their revenue is still revenue: only customer analyses drop them.
 DEFAULT_RULES = {"basket": {"missing_customer": False}, "statistical": {"missing_customer": False}}
 
