@@ -25,6 +25,7 @@ from services.errors import AppError
 from services.jobs import RqQueue, ThreadQueue
 from services.registry import build_services
 from services.retention import RetentionThread
+from services.sandbox import start_parser_server
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ def create_app(config: Config | None = None) -> Flask:
     services = app.extensions["services"]
     services.analyses.queue = RqQueue(app.config["REDIS_URL"]) if app.config["REDIS_URL"] \
         else ThreadQueue(services.analyses.run_job)
+    start_parser_server()
     if app.config["RETENTION_THREAD"]:
         RetentionThread(app.extensions["services"].files, app.config["RETENTION_INTERVAL_SECONDS"]).start()
     return app

@@ -37,7 +37,7 @@ from services.storage import file_storage_dir
 from services.transactions import sort_rows
 
 logger = logging.getLogger(__name__)
-CLEANED_NAME, REMOVED_NAME, MODEL_NAME = "cleaned.parquet", "removed.parquet", "model.joblib"
+REMOVED_NAME, MODEL_NAME = "removed.parquet", "model.joblib"
 DOWNLOAD_FORMATS = ("csv", "xlsx")
 
 
@@ -101,7 +101,8 @@ class AnalysisService:
             roles = apply_overrides(file_row["roles"], request.columns, list(frame.columns))
             view = canonical(frame, roles)
             self._checkpoint(job_id, "cleaning", 20)
-            cleaned = clean(view, frame, request.cleaning) if request.clean else None
+            cleaned = clean(view, frame, request.cleaning, alerts=analysis["type"] == "cleaning",
+                            repeated=self.files.duplicate_rows(owner_id, file_row)) if request.clean else None
             kept = cleaned.kept if cleaned else view
             self._checkpoint(job_id, "analysing", 40)
             workdir = self._artifact_dir(owner_id, file_row["storage_key"], analysis_id)
@@ -128,11 +129,11 @@ class AnalysisService:
     def _analyse(self, request: AnalysisRequest, frame, view, kept, cleaned, workdir: Path, columns: list) -> tuple:
         kind = request.analysis_type
         if kind == "cleaning":
+            # Only the removed rows' positions and reasons are stored; the rows themselves stay in the file's copy.
             workdir.mkdir(parents=True, exist_ok=True)
-            frame.loc[kept.index].to_parquet(workdir / CLEANED_NAME, index=False)
-            removed = frame.loc[cleaned.reasons.dropna().index] if cleaned else frame.iloc[0:0]
-            removed = removed.assign(row=removed.index + 1, reason=cleaned.reasons.dropna() if cleaned else [])
-            removed.to_parquet(workdir / REMOVED_NAME, index=False)
+            reasons = cleaned.reasons.dropna() if cleaned else pd.Series([], dtype="string")
+            pd.DataFrame({"row": reasons.index.to_numpy() + 1, "reason": reasons.to_numpy()}) \
+                .to_parquet(workdir / REMOVED_NAME, index=False)
             return (cleaned.summary if cleaned else {"rows_in": len(view), "rows_out": len(view), "removed": {}},
                     {})
         if kind == "rfm":
@@ -186,8 +187,8 @@ class AnalysisService:
                 else:
                     total, rows = result_dao.rules_page(conn, analysis_id, page, item)
         elif kind == "cleaning":
-            removed = sort_rows(self._removed_rows(owner_id, analysis), page.sort, page.order)
-            total, rows = len(removed), json_records(_page_frame(removed, page))
+            total, removed = self._removed_rows(owner_id, analysis, page)
+            rows = json_records(removed)
         else:
             if page.sort:
                 raise Invalid.field("sort", "statistical tables keep their own order")
@@ -337,14 +338,25 @@ class AnalysisService:
     def _model_path(self, owner_id: int, analysis: dict) -> Path:
         return self._artifact(owner_id, analysis, MODEL_NAME)
 
-    def _removed_rows(self, owner_id: int, analysis: dict) -> pd.DataFrame:
-        return pd.read_parquet(self._artifact(owner_id, analysis, REMOVED_NAME))
+    def _removed_rows(self, owner_id: int, analysis: dict, page: Page | None = None) -> tuple[int, pd.DataFrame]:
+        """How many rows the cleaning removed, and those rows (one page of them unless sorting needs all) with
+        `row` (1-based position among the file's data rows) and `reason`."""
+        reasons = pd.read_parquet(self._artifact(owner_id, analysis, REMOVED_NAME))
+        _file, frame = self.files.load_frame(owner_id, analysis["file_id"])
+        chosen = _page_frame(reasons, page) if page and not page.sort else reasons
+        rows = frame.iloc[chosen["row"].to_numpy() - 1].reset_index(drop=True)
+        rows = rows.assign(row=chosen["row"].to_numpy(), reason=chosen["reason"].to_numpy())
+        if page and page.sort:
+            rows = _page_frame(sort_rows(rows, page.sort, page.order), page)
+        return len(reasons), rows
 
     def _result_table(self, owner_id: int, analysis: dict) -> pd.DataFrame:
         """All result rows of an analysis as one table (what a download holds)."""
         kind, analysis_id = analysis["type"], analysis["id"]
         if kind == "cleaning":
-            return pd.read_parquet(self._artifact(owner_id, analysis, CLEANED_NAME))
+            reasons = pd.read_parquet(self._artifact(owner_id, analysis, REMOVED_NAME))
+            _file, frame = self.files.load_frame(owner_id, analysis["file_id"])
+            return frame.drop(index=frame.index[reasons["row"].to_numpy() - 1])
         if kind == "statistical":
             return stats_long_table(analysis["summary"])
         with self.engine.connect() as conn:

@@ -54,5 +54,6 @@ class DashboardService:
             file_id = newest[0]["id"]
         file_row, frame = self.files.load_frame(owner_id, file_id)
         view = canonical(frame, file_row["roles"])
-        kept = clean(view, frame, parse_request("statistical", {}).cleaning).kept
+        kept = clean(view, frame, parse_request("statistical", {}).cleaning, alerts=False,
+                     repeated=self.files.duplicate_rows(owner_id, file_row)).kept
         return {**statistical_summary(kept, StatsParams()), "file_id": file_id}

@@ -6,6 +6,7 @@ import shutil
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -103,12 +104,17 @@ class FileService:
         shutil.rmtree(file_storage_dir(self.settings.storage_root, owner_id, row["storage_key"]), ignore_errors=True)
 
     def load_frame(self, owner_id: int, file_id: int) -> tuple[dict, pd.DataFrame]:
-        """The file's metadata and its canonical table."""
+        """The file's metadata and its canonical table (read-only: shared with other requests on this file)."""
         row = self._owned(owner_id, file_id)
         path = file_storage_dir(self.settings.storage_root, owner_id, row["storage_key"]) / PARQUET_NAME
         if not path.exists():
             raise NotFound(f"the stored data of file {file_id} is missing; upload it again")
-        return row, pd.read_parquet(path)
+        return row, _read_parquet(str(path))
+
+    def duplicate_rows(self, owner_id: int, file_row: dict) -> pd.Series:
+        """Which rows of the file repeat an earlier row exactly (kept with the cached frame)."""
+        path = file_storage_dir(self.settings.storage_root, owner_id, file_row["storage_key"]) / PARQUET_NAME
+        return _duplicate_rows(str(path))
 
     def transactions(self, owner_id: int, file_id: int, wanted: TransactionFilter, page: Page) -> dict:
         """One page of the file's rows that match the filters."""
@@ -151,6 +157,18 @@ class FileService:
         if row is None:
             raise NotFound(f"file {file_id} not found")
         return row
+
+
+@lru_cache(maxsize=2)
+def _read_parquet(path: str) -> pd.DataFrame:
+    """Several analyses usually run on the same file in a row; the Parquet copy never changes once written
+    (its folder name is a fresh random key), and pandas' copy-on-write keeps the cached frame unmodified."""
+    return pd.read_parquet(path)
+
+
+@lru_cache(maxsize=2)
+def _duplicate_rows(path: str) -> pd.Series:
+    return _read_parquet(path).duplicated(keep="first")
 
 
 def describe_file(row: dict) -> dict:

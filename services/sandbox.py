@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import resource
 import traceback
@@ -27,6 +28,11 @@ class SandboxLimits:
 
     memory_bytes: int = 3 * 1024**3
     timeout_seconds: float = 120.0
+
+
+def start_parser_server() -> None:
+    """Start the forkserver now (it imports pandas and pyarrow once), so the first upload does not pay for it."""
+    multiprocessing.forkserver.ensure_running()
 
 
 def run_sandboxed(function: Callable, limits: SandboxLimits, *args) -> object:

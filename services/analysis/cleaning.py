@@ -62,20 +62,27 @@ class CleaningResult:
     summary: dict
 
 
-def clean(view: pd.DataFrame, original: pd.DataFrame, params: CleaningParams) -> CleaningResult:
-    """Apply the enabled rules to the canonical `view`; `original` (same index) is used for exact duplicates."""
+def clean(view: pd.DataFrame, original: pd.DataFrame, params: CleaningParams, alerts: bool = True,
+          repeated: pd.Series | None = None) -> CleaningResult:
+    """Apply the enabled rules to the canonical `view`; `original` (same index) is used for exact duplicates.
+    `alerts=False` skips the per-column data-quality alerts (analyses other than cleaning do not report them);
+    `repeated` is original.duplicated() when the caller already has it."""
     reasons = pd.Series(pd.NA, index=view.index, dtype="string")
+    # Every rule looks at a row's own values, so an exact copy of a removed row is removed by the same rule:
+    # "duplicate among the remaining rows" is simply "duplicate in the file", computed once per file.
+    if repeated is None:
+        repeated = original.duplicated(keep="first")
     applied, skipped = [], {}
     for rule in RULES:
         if not getattr(params, rule):
             continue
-        mask = _rule_mask(rule, view, original, reasons)
+        mask = _rule_mask(rule, view, repeated)
         if mask is None:
             skipped[rule] = "the file has no column for it"
             continue
         reasons = reasons.mask(mask & reasons.isna(), rule)
         applied.append(rule)
-    outliers = _outliers(view[reasons.isna()], params)
+    outliers = _outliers(view, reasons.isna(), params)
     if params.outliers == "remove" and outliers["rows"] is not None:
         reasons = reasons.mask(view.index.isin(outliers["rows"]) & reasons.isna(), "outlier")
     kept = view[reasons.isna()]
@@ -88,13 +95,13 @@ def clean(view: pd.DataFrame, original: pd.DataFrame, params: CleaningParams) ->
         "rules_applied": applied,
         "rules_skipped": skipped,
         "outliers": {key: value for key, value in outliers.items() if key != "rows"},
-        "alerts": data_quality_alerts(original),
+        "alerts": data_quality_alerts(original, repeated) if alerts else [],
         "params": asdict(params),
     }
     return CleaningResult(kept, reasons, summary)
 
 
-def _rule_mask(rule: str, view: pd.DataFrame, original: pd.DataFrame, reasons: pd.Series) -> pd.Series | None:
+def _rule_mask(rule: str, view: pd.DataFrame, repeated: pd.Series) -> pd.Series | None:
     has = view.columns.__contains__
     if rule == "missing_customer":
         return view["customer"].isna() if has("customer") else None
@@ -115,19 +122,19 @@ def _rule_mask(rule: str, view: pd.DataFrame, original: pd.DataFrame, reasons: p
     if rule == "non_positive_price":
         money = "unit_price" if has("unit_price") else "amount" if has("amount") else None
         return (view[money] <= 0).fillna(True) if money else None
-    remaining = original[reasons.isna()]
-    repeated = remaining.index[remaining.duplicated(keep="first")]
-    return pd.Series(view.index.isin(repeated), index=view.index)
+    return repeated
 
 
-def _outliers(kept: pd.DataFrame, params: CleaningParams) -> dict:
-    """Line amounts far from the rest: beyond k x IQR of the quartiles, or beyond z standard deviations."""
+def _outliers(view: pd.DataFrame, kept: pd.Series, params: CleaningParams) -> dict:
+    """Line amounts of the kept rows far from the rest: beyond k x IQR of the quartiles, or beyond z std devs."""
     threshold = params.outlier_threshold or OUTLIER_METHODS[params.outlier_method]
     result = {"mode": params.outliers, "method": params.outlier_method, "threshold": threshold,
               "column": "amount", "flagged": 0, "low": None, "high": None, "rows": None}
-    if params.outliers == "off" or "amount" not in kept or kept["amount"].notna().sum() < 4:
+    if params.outliers == "off" or "amount" not in view:
         return result
-    amounts = kept["amount"].astype("float64")
+    amounts = view["amount"][kept].astype("float64").dropna()
+    if len(amounts) < 4:
+        return result
     if params.outlier_method == "iqr":
         q1, q3 = amounts.quantile([0.25, 0.75])
         low, high = q1 - threshold * (q3 - q1), q3 + threshold * (q3 - q1)
@@ -140,36 +147,36 @@ def _outliers(kept: pd.DataFrame, params: CleaningParams) -> dict:
     return result
 
 
-def data_quality_alerts(frame: pd.DataFrame) -> list[dict]:
+def data_quality_alerts(frame: pd.DataFrame, repeated: pd.Series | None = None) -> list[dict]:
     """Per-column alerts like ydata-profiling's: missing, zeros, constant, unique, high cardinality, skew,
-    and duplicate rows (column "*")."""
+    and duplicate rows (column "*"); `repeated` is frame.duplicated() if the caller has it."""
     alerts: list[dict] = []
     rows = len(frame)
     if rows == 0:
         return alerts
     for column in frame.columns:
         values = frame[column]
-        present = values.dropna()
-        missing = rows - len(present)
+        missing = int(values.isna().sum())
+        present = rows - missing
         if missing:
             alerts.append({"column": column, "type": "missing", "value": round(missing / rows, 4)})
-        distinct = present.nunique()
-        if len(present) and distinct == 1:
-            alerts.append({"column": column, "type": "constant", "value": _plain(present.iloc[0])})
+        distinct = int(values.nunique())
+        if present and distinct == 1:
+            alerts.append({"column": column, "type": "constant", "value": _plain(values.dropna().iloc[0])})
             continue
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            zeros = int((present == 0).sum())
+            zeros = int((values == 0).sum())
             if zeros / rows > ZEROS_SHARE:
                 alerts.append({"column": column, "type": "zeros", "value": round(zeros / rows, 4)})
-            skew = present.astype("float64").skew() if len(present) > 2 else np.nan
+            skew = values.astype("float64").skew() if present > 2 else np.nan
             if pd.notna(skew) and abs(skew) > SKEW_LIMIT:
                 alerts.append({"column": column, "type": "skewed", "value": round(float(skew), 2)})
         elif not pd.api.types.is_datetime64_any_dtype(values):
-            if len(present) > 1 and distinct == len(present):
+            if present > 1 and distinct == present:
                 alerts.append({"column": column, "type": "unique", "value": distinct})
             elif distinct > HIGH_CARDINALITY:
-                alerts.append({"column": column, "type": "high_cardinality", "value": int(distinct)})
-    duplicates = int(frame.duplicated().sum())
+                alerts.append({"column": column, "type": "high_cardinality", "value": distinct})
+    duplicates = int((frame.duplicated() if repeated is None else repeated).sum())
     if duplicates:
         alerts.append({"column": "*", "type": "duplicates", "value": duplicates})
     return alerts

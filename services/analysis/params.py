@@ -18,7 +18,9 @@ from services.errors import Invalid
 ANALYSIS_TYPES = ("cleaning", "rfm", "basket", "statistical")
 SPECIFIC = {"rfm": RfmParams, "basket": BasketParams, "statistical": StatsParams}
 # Guests' baskets are still baskets and their revenue is still revenue: only customer analyses drop them.
-DEFAULT_RULES = {"basket": {"missing_customer": False}, "statistical": {"missing_customer": False}}
+# Outliers are reported by the cleaning analysis; the others only remove them when asked.
+DEFAULT_RULES = {"rfm": {"outliers": "off"}, "basket": {"missing_customer": False, "outliers": "off"},
+                 "statistical": {"missing_customer": False, "outliers": "off"}}
 
 
 @dataclass(frozen=True)
