@@ -53,12 +53,14 @@ def read_sheet(path: Path, kind: str, sheet: str) -> pd.DataFrame:
 def _read_xlsx(path: Path, sheet: str) -> pd.DataFrame:
     reader = fastexcel.read_excel(str(path))
     # Most sheets start with their header: one full parse. A title above it costs a second one.
-    frame = reader.load_sheet(sheet, header_row=0, schema_sample_rows=None).to_pandas()
+    # eager: calamine straight into one Arrow batch; the schema is read from every row so a late text value
+    # in a numeric-looking column makes the column text instead of being dropped.
+    frame = reader.load_sheet(sheet, header_row=0, schema_sample_rows=None, eager=True).to_pandas()
     raw_names = [None if str(name).startswith("__UNNAMED__") else name for name in frame.columns]
     header_row = _header_row([raw_names, *frame.head(HEADER_SEARCH_ROWS).itertuples(index=False)], sheet)
     if header_row > 0:
         raw_names = list(frame.iloc[header_row - 1])
-        frame = reader.load_sheet(sheet, header_row=header_row, schema_sample_rows=None).to_pandas()
+        frame = reader.load_sheet(sheet, header_row=header_row, schema_sample_rows=None, eager=True).to_pandas()
     return _named(frame, raw_names)
 
 
