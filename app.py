@@ -22,7 +22,6 @@ from routes import register_blueprints
 from routes.auth import RegisterSchema
 from routes.schemas import ProblemSchema
 from services.errors import AppError
-from services.jobs import RqQueue, ThreadQueue
 from services.registry import build_services
 from services.retention import RetentionThread
 from services.sandbox import start_parser_server
@@ -78,9 +77,6 @@ def create_app(config: Config | None = None) -> Flask:
     errors.init_app(app)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(cleanup_command)
-    services = app.extensions["services"]
-    services.analyses.queue = RqQueue(app.config["REDIS_URL"]) if app.config["REDIS_URL"] \
-        else ThreadQueue(services.analyses.run_job)
     start_parser_server()
     if app.config["RETENTION_THREAD"]:
         RetentionThread(app.extensions["services"].files, app.config["RETENTION_INTERVAL_SECONDS"]).start()

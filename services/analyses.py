@@ -33,6 +33,7 @@ from services.exports import csv_bytes, xlsx_bytes
 from services.files import FileService
 from services.ingest.reader import json_records
 from services.ingest.roles import apply_overrides
+from services.jobs import RqQueue, ThreadQueue
 from services.storage import file_storage_dir
 from services.transactions import sort_rows
 
@@ -48,10 +49,10 @@ class Cancelled(Exception):
 class AnalysisService:
     """Runs and reads analyses; every read is scoped to the owner."""
 
-    def __init__(self, engine: Engine, files: FileService) -> None:
+    def __init__(self, engine: Engine, files: FileService, redis_url: str | None = None) -> None:
         self.engine = engine
         self.files = files
-        self.queue = None  # set by create_app: something with enqueue(job_id)
+        self.queue = RqQueue(redis_url) if redis_url else ThreadQueue(self.run_job)
 
     # ---- running ----------------------------------------------------------------------------------------
     def process(self, owner_id: int, file_id: int, analysis_type: str, params: dict) -> dict:

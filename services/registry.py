@@ -50,7 +50,7 @@ def build_services(settings: Mapping, engine: Engine, version: str) -> Services:
         accounts=AccountService(engine, auth),
         admin=AdminService(engine, auth),
         files=file_service,
-        analyses=AnalysisService(engine, file_service),
+        analyses=AnalysisService(engine, file_service, settings.get("REDIS_URL")),
         dashboard=DashboardService(engine, file_service),
         system=SystemService(engine, settings["UPLOAD_DIR"], settings.get("REDIS_URL"), version),
     )

@@ -309,3 +309,62 @@ def test_basket_rules_recommendations_and_download(client, alice):
     assert_problem(process(client, alice, file_id, "basket", min_support=0), 422, "params.min_support")
     exploded = process(client, alice, file_id, "basket", min_support=0.01, max_itemsets=2)
     assert_problem(exploded, 422)
+
+
+def test_jobs_run_on_rq_when_redis_is_configured(monkeypatch, database_url, tmp_path):
+    redis = pytest.importorskip("redis")
+    from rq import Queue, SimpleWorker
+
+    import app as app_module
+    from app import create_app
+    from config import load_config
+    from services.jobs import QUEUE_NAME
+
+    connection = redis.Redis.from_url("redis://127.0.0.1:6379/15")
+    try:
+        connection.ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")
+    monkeypatch.setenv("RETENTION_THREAD", "false")
+    monkeypatch.setattr(app_module, "_worker_app", None)
+    queue = Queue(QUEUE_NAME, connection=connection)
+    queue.empty()
+    application = create_app(load_config("testing"))
+    client = application.test_client()
+    token = client.post("/api/auth/register", json={"username": "rqer", "email": "rq@example.com",
+                                                    "password": "rq password 1"}).json["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    file_id = client.post("/api/upload", headers=headers, data={"file": (io.BytesIO(SALES.encode()), "s.csv")},
+                          content_type="multipart/form-data").json["file_id"]
+    accepted = client.post("/api/process", headers={**headers, "Prefer": "respond-async"},
+                           json={"file_id": file_id, "type": "statistical", "params": {}})
+    assert accepted.status_code == 202
+    job_id = accepted.json["job_id"]
+    assert client.get(f"/api/jobs/{job_id}", headers=headers).json["status"] == "queued"
+    assert queue.job_ids == [job_id]
+    SimpleWorker([queue], connection=connection).work(burst=True)
+    job = client.get(f"/api/jobs/{job_id}", headers=headers).json
+    assert job["status"] == "finished", job
+    analysis = client.get(f"/api/analyses/{job['analysis_id']}", headers=headers).json
+    assert analysis["summary"]["kpis"]["total_revenue"] == 49.5
+    connection.flushdb()  # the limiter counted in Redis DB 15 too; leave it empty
+
+
+def test_cancelling_a_queued_job(app, client, alice, monkeypatch):
+    queued = []
+    monkeypatch.setattr(app.extensions["services"].analyses.queue, "enqueue", queued.append)
+    file_id = upload(client, alice)
+    accepted = client.post("/api/process", headers={**alice.headers, "Prefer": "respond-async"},
+                           json={"file_id": file_id, "type": "rfm", "params": {}})
+    job_id = accepted.json["job_id"]
+    assert queued == [job_id]
+    cancelled = client.delete(f"/api/jobs/{job_id}", headers=alice.headers)
+    assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled"
+    app.extensions["services"].analyses.run_job(job_id)  # a worker picking it up later does nothing
+    assert client.get(f"/api/jobs/{job_id}", headers=alice.headers).json["status"] == "cancelled"
+    analysis = client.get(f"/api/analyses/{accepted.json['analysis_id']}", headers=alice.headers).json
+    assert analysis["status"] == "cancelled"
+    assert_problem(client.get(f"/api/analyses/{accepted.json['analysis_id']}/results", headers=alice.headers), 409)
