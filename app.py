@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
 import click
 from flask import Flask, current_app
@@ -23,7 +24,7 @@ from routes.auth import RegisterSchema
 from routes.schemas import ProblemSchema
 from services.errors import AppError
 from services.registry import build_services
-from services.retention import RetentionThread
+from services.retention import HousekeepingThread
 from services.sandbox import start_parser_server
 
 logger = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.cli.add_command(cleanup_command)
     start_parser_server()
     if app.config["RETENTION_THREAD"]:
-        RetentionThread(app.extensions["services"].files, app.config["RETENTION_INTERVAL_SECONDS"]).start()
+        HousekeepingThread(housekeeping_sweeps(app), app.config["RETENTION_INTERVAL_SECONDS"]).start()
     return app
 
 
@@ -114,12 +115,19 @@ def create_admin_command(username: str, email: str, password: str) -> None:
     click.echo(f"admin {username!r} created with id {user_id}")
 
 
+def housekeeping_sweeps(app: Flask) -> list:
+    """Delete raw uploads past RAW_RETENTION_MINUTES; fail analyses left running past ABANDONED_AFTER_MINUTES."""
+    services = app.extensions["services"]
+    abandoned_after = timedelta(minutes=app.config["ABANDONED_AFTER_MINUTES"])
+    return [services.files.purge_expired_originals, partial(services.analyses.fail_abandoned, abandoned_after)]
+
+
 @click.command("cleanup")
 @with_appcontext
 def cleanup_command() -> None:
-    """Delete raw uploads older than RAW_RETENTION_MINUTES now (the app also does it every few minutes)."""
-    removed = current_app.extensions["services"].files.purge_expired_originals()
-    click.echo(f"removed {removed} raw upload(s)")
+    """Run the housekeeping sweeps now (the app also runs them every few minutes)."""
+    removed, abandoned = (sweep() for sweep in housekeeping_sweeps(current_app))
+    click.echo(f"removed {removed} raw upload(s); marked {abandoned} abandoned analysis(es) failed")
 
 
 _worker_app: Flask | None = None

@@ -10,7 +10,6 @@ import sys
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection
 
 from config import PROJECT_ROOT, load_config
 
@@ -28,13 +27,6 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the database at `database_url` to `revision` (default: the newest)."""
     cfg = alembic_config()
     cfg.attributes["database_url"] = database_url
-    command.upgrade(cfg, revision)
-
-
-def upgrade_connection(connection: Connection, revision: str = "head") -> None:
-    """Same as upgrade(), on a connection the caller already holds (used by the tests)."""
-    cfg = alembic_config()
-    cfg.attributes["connection"] = connection
     command.upgrade(cfg, revision)
 
 

@@ -100,7 +100,7 @@ def bench_basket(csv_path: Path) -> None:
     lines = lines[(lines["Quantity"] > 0) & (lines["UnitPrice"] > 0)].drop_duplicates()
     view = pd.DataFrame({"invoice": lines["InvoiceNo"].astype("string"),
                          "description": lines["Description"].astype("string")})
-    params = BasketParams(min_support=0.01, min_confidence=0.0, min_lift=1.0, max_rules=10**7)
+    params = BasketParams(min_support=0.01, min_confidence=0.0, min_lift=1.0, max_rules=100_000)
     ours, result = timed(lambda: basket_analysis(view, params), repeat=3)
 
     def mlxtend_rules():

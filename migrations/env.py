@@ -8,11 +8,7 @@ config = context.config
 
 
 def run_migrations() -> None:
-    """Apply migrations on the connection migrate.py hands over, or on a fresh engine for DATABASE_URL."""
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        _run(connection)
-        return
+    """Apply migrations on a fresh engine for the database migrate.py names."""
     engine = create_db_engine(config.attributes["database_url"])
     with engine.connect() as conn:
         _run(conn)

@@ -28,8 +28,8 @@ def get_analysis(conn: Connection, analysis_id: int, owner_id: int) -> dict | No
     return dict(row._mapping) if row else None
 
 
-def get_analysis_for_worker(conn: Connection, analysis_id: int) -> dict | None:
-    """An analysis by id alone: only for the job runner, which received the id from the owner's own request."""
+def get_analysis_unscoped(conn: Connection, analysis_id: int) -> dict | None:
+    """An analysis by id alone, for the pipeline: it only runs ids created for their owner a moment before."""
     row = conn.execute(select(analyses).where(analyses.c.id == analysis_id)).first()
     return dict(row._mapping) if row else None
 
@@ -68,12 +68,6 @@ def set_status(conn: Connection, analysis_id: int, status: str, now: datetime | 
     conn.execute(update(analyses).where(analyses.c.id == analysis_id).values(**values))
 
 
-def update_summary(conn: Connection, analysis_id: int, owner_id: int, summary: dict) -> None:
-    """Replace the stored summary of the owner's analysis."""
-    conn.execute(update(analyses).where(analyses.c.id == analysis_id, analyses.c.owner_id == owner_id)
-                 .values(summary=summary))
-
-
 def delete_analysis(conn: Connection, analysis_id: int, owner_id: int) -> bool:
     """Delete the owner's analysis and (by cascade) its result rows."""
     query = delete(analyses).where(analyses.c.id == analysis_id, analyses.c.owner_id == owner_id)
@@ -88,3 +82,11 @@ def count_analyses(conn: Connection, owner_id: int | None = None, file_id: int |
     if file_id is not None:
         query = query.where(analyses.c.file_id == file_id)
     return conn.execute(query).scalar_one()
+
+
+def fail_stale(conn: Connection, started_before: datetime, now: datetime) -> int:
+    """Mark queued or running analyses older than `started_before` failed (their worker died); returns how many."""
+    query = (update(analyses)
+             .where(analyses.c.status.in_(("queued", "running")), analyses.c.created_at < started_before)
+             .values(status="failed", finished_at=now, error="abandoned: its worker stopped before finishing"))
+    return conn.execute(query).rowcount

@@ -5,7 +5,7 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
@@ -14,17 +14,18 @@ EXTENSION_KEY = "db_engine"
 
 
 def create_db_engine(database_url: str) -> Engine:
-    """An engine with the settings each backend needs: FKs and WAL on SQLite, utf8mb4 and pre-ping on MySQL."""
+    """An engine with the settings each backend needs: FKs and WAL on SQLite, utf8mb4 and pre-ping on MySQL.
+    Statement parameters stay out of error messages and logs: they are customers' data."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _configure_sqlite_connection)
         return engine
     if url.get_backend_name() in ("mysql", "mariadb"):
         url = url.update_query_dict({"charset": "utf8mb4"})
-        return create_engine(url, pool_pre_ping=True, pool_recycle=1800)
+        return create_engine(url, pool_pre_ping=True, pool_recycle=1800, hide_parameters=True)
     raise RuntimeError(f"unsupported DATABASE_URL backend {url.get_backend_name()!r}: use sqlite or mysql+pymysql")
 
 
@@ -39,11 +40,6 @@ def _configure_sqlite_connection(dbapi_connection, _record) -> None:
 def init_app(app: Flask) -> None:
     """Create the app's engine from DATABASE_URL and keep it on the app."""
     app.extensions[EXTENSION_KEY] = create_db_engine(app.config["DATABASE_URL"])
-
-
-def get_engine() -> Engine:
-    """The engine of the current Flask app."""
-    return current_app.extensions[EXTENSION_KEY]
 
 
 def utc_now() -> datetime:

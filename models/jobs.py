@@ -36,3 +36,11 @@ def count_jobs(conn: Connection) -> dict:
     """Jobs per status (admin stats)."""
     rows = conn.execute(select(jobs.c.status, func.count().label("n")).group_by(jobs.c.status))
     return {row.status: row.n for row in rows}
+
+
+def fail_stale(conn: Connection, started_before: datetime, now: datetime) -> int:
+    """Mark queued or running jobs older than `started_before` failed; returns how many."""
+    query = (update(jobs).where(jobs.c.status.in_(("queued", "running")), jobs.c.created_at < started_before)
+             .values(status="failed", stage="failed", updated_at=now,
+                     error="abandoned: its worker stopped before finishing"))
+    return conn.execute(query).rowcount

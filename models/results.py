@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, Table, delete, func, insert, select
+from sqlalchemy import Connection, Table, delete, insert, select
 
 from models.pagination import Page, paginate
 from models.tables import basket_rules, frequent_itemsets, rfm_rows
 
-RESULT_TABLES = {"rfm": rfm_rows, "basket": basket_rules}
 RFM_SORT = {name: rfm_rows.c[name] for name in ("customer_id", "recency", "frequency", "monetary", "r_score",
                                                 "f_score", "m_score", "rfm_score", "segment", "cluster")}
 RULE_SORT = {name: basket_rules.c[name] for name in ("count", "support", "confidence", "lift", "leverage",
@@ -40,14 +39,17 @@ def clear_results(conn: Connection, analysis_id: int) -> None:
         conn.execute(delete(table).where(table.c.analysis_id == analysis_id))
 
 
+SEPARATOR = "\x1f"  # ASCII unit separator; an item name holding one has it replaced by a space in the key
+
+
 def items_key(items: Iterable[str]) -> str:
-    """'|a|b|' so that one LIKE '%|a|%' finds every rule or itemset holding item a."""
-    return "|" + "|".join(items) + "|"
+    """Every item between separators, so that one LIKE finds every rule or itemset holding a given item."""
+    return SEPARATOR + SEPARATOR.join(item.replace(SEPARATOR, " ") for item in items) + SEPARATOR
 
 
 def _like_item(column, item: str):
-    escaped = item.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.like(f"%|{escaped}|%", escape="\\")
+    escaped = item.replace(SEPARATOR, " ").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"%{SEPARATOR}{escaped}{SEPARATOR}%", escape="\\")
 
 
 def rfm_page(conn: Connection, analysis_id: int, page: Page, segment: str | None = None,
@@ -99,8 +101,3 @@ def itemsets_page(conn: Connection, analysis_id: int, page: Page, item: str | No
     if item:
         query = query.where(_like_item(frequent_itemsets.c.items_key, item))
     return paginate(conn, query, page, ITEMSET_SORT, frequent_itemsets.c.id)
-
-
-def count_rows(conn: Connection, table: Table, analysis_id: int) -> int:
-    """How many result rows of `table` an analysis has."""
-    return conn.execute(select(func.count()).where(table.c.analysis_id == analysis_id)).scalar_one()

@@ -37,6 +37,11 @@ def exact_string(length: int) -> String:
     return String(length).with_variant(mysql.VARCHAR(length, collation="utf8mb4_bin"), "mysql", "mariadb")
 
 
+def exact_text() -> Text:
+    """A TEXT compared byte for byte on every backend (LIKE folds case and accents under MySQL's default)."""
+    return Text().with_variant(mysql.TEXT(collation="utf8mb4_bin"), "mysql", "mariadb")
+
+
 users = Table(
     "users",
     metadata,
@@ -108,15 +113,15 @@ rfm_rows = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("analysis_id", Integer, ForeignKey("analyses.id", ondelete="CASCADE"), nullable=False),
-    Column("customer_id", String(64), nullable=False),
+    Column("customer_id", String(255), nullable=False),
     Column("recency", Integer, nullable=False),
     Column("frequency", Integer, nullable=False),
-    Column("monetary", Numeric(16, 2, asdecimal=False), nullable=False),
+    Column("monetary", Numeric(20, 2, asdecimal=False), nullable=False),
     Column("r_score", SmallInteger, nullable=False),
     Column("f_score", SmallInteger, nullable=False),
     Column("m_score", SmallInteger, nullable=False),
     Column("rfm_score", String(3), nullable=False),
-    Column("segment", String(32), nullable=False),
+    Column("segment", exact_string(32), nullable=False),
     Column("cluster", SmallInteger, nullable=False),
     Index("ix_rfm_rows_analysis_segment", "analysis_id", "segment"),
     Index("ix_rfm_rows_analysis_cluster", "analysis_id", "cluster"),
@@ -130,8 +135,8 @@ basket_rules = Table(
     Column("analysis_id", Integer, ForeignKey("analyses.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("antecedents", JSON, nullable=False),
     Column("consequents", JSON, nullable=False),
-    # "|a|b|c|": every item of the rule, so ?item= filters with one LIKE on both backends
-    Column("items_key", Text, nullable=False),
+    # every item of the rule between unit separators, so ?item= filters with one LIKE on both backends
+    Column("items_key", exact_text(), nullable=False),
     Column("count", Integer, nullable=False),
     Column("support", Double, nullable=False),
     Column("confidence", Double, nullable=False),
@@ -147,7 +152,7 @@ frequent_itemsets = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("analysis_id", Integer, ForeignKey("analyses.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("items", JSON, nullable=False),
-    Column("items_key", Text, nullable=False),
+    Column("items_key", exact_text(), nullable=False),
     Column("size", SmallInteger, nullable=False),
     Column("count", Integer, nullable=False),
     Column("support", Double, nullable=False),

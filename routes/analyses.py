@@ -18,7 +18,7 @@ blp = Blueprint("analyses", __name__, url_prefix="/api", description="Run analys
 
 
 class ProcessSchema(BaseSchema):
-    file_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    file_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     type = fields.String(required=True, validate=validate.OneOf(ANALYSIS_TYPES))
     params = fields.Dict(load_default=dict, metadata={
         "description": "columns (role->column), clean (bool), cleaning (rule switches) and the type's own "
@@ -122,6 +122,12 @@ AnalysisPageSchema = page_schema("AnalysisPageSchema", AnalysisSchema)
 FILE_RESPONSE = {"type": "string", "format": "binary"}
 
 
+def _prefers_async(headers: list[str]) -> bool:
+    """RFC 7240: Prefer is a comma-separated list of preferences, names case-insensitive, maybe with ;params."""
+    return any(token.split(";")[0].split("=")[0].strip().lower() == "respond-async"
+               for header in headers for token in header.split(","))
+
+
 def _send(name: str, body: bytes, mimetype: str):
     return send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)
 
@@ -135,11 +141,12 @@ def process(body):
     """Run an analysis on one of your files; with `Prefer: respond-async` it is queued as a job instead."""
     analyses = services().analyses
     owner = current_user()["id"]
-    if "respond-async" in request.headers.get("Prefer", ""):
+    if _prefers_async(request.headers.getlist("Prefer")):
         job = analyses.submit(owner, body["file_id"], body["type"], body["params"])
         response = jsonify(JobSchema().dump(job))
         response.status_code = 202
         response.headers["Location"] = f"/api/jobs/{job['job_id']}"
+        response.headers["Preference-Applied"] = "respond-async"
         return response
     return analyses.process(owner, body["file_id"], body["type"], body["params"])
 

@@ -8,6 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 MAX_PER_PAGE = 500
+MAX_PAGE = 1_000_000  # page x per_page stays within every backend's OFFSET range
 
 
 class BaseSchema(ma.Schema):
@@ -20,17 +21,24 @@ class BaseSchema(ma.Schema):
     def refuse_lone_surrogates(self, data, **_kwargs):
         """JSON may carry "\\ud800", which no database or hash can take: a 422, not a 500."""
         if isinstance(data, Mapping):
-            bad = [key for key, value in data.items() if isinstance(value, str) and not _is_unicode(value)]
+            bad = [key for key, value in data.items() if not _is_unicode(value)]
             if bad:
                 raise ma.ValidationError({key: ["is not valid Unicode text"] for key in bad})
         return data
 
 
-def _is_unicode(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
+def _is_unicode(value) -> bool:
+    """False if the value, or any text nested in it, holds a lone surrogate."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, Mapping):
+        return all(_is_unicode(k) and _is_unicode(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_is_unicode(v) for v in value)
     return True
 
 
@@ -66,7 +74,7 @@ class TokenSchema(BaseSchema):
 class PageArgsSchema(BaseSchema):
     """?page=1&per_page=50&sort=<field>&order=asc|desc; subclasses restrict `sort`."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
     sort = fields.String(load_default=None)
     order = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))

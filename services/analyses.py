@@ -8,12 +8,14 @@ import logging
 import re
 import shutil
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import joblib
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from models import analyses as analysis_dao
 from models import files as file_dao
@@ -28,11 +30,11 @@ from services.analysis.cleaning import clean
 from services.analysis.frame import canonical, need
 from services.analysis.params import AnalysisRequest, parse_request
 from services.analysis.stats import statistical_summary
-from services.errors import AppError, Conflict, Invalid, NotFound
+from services.errors import AppError, Conflict, Invalid, NotFound, ServiceUnavailable
 from services.exports import csv_bytes, xlsx_bytes
 from services.files import FileService
 from services.ingest.reader import json_records
-from services.ingest.roles import apply_overrides
+from services.ingest.roles import apply_overrides, check_role_types
 from services.jobs import RqQueue, ThreadQueue
 from services.storage import file_storage_dir
 from services.transactions import sort_rows
@@ -67,8 +69,25 @@ class AnalysisService:
         job_id = uuid.uuid4().hex
         with self.engine.begin() as conn:
             job_dao.insert_job(conn, job_id, owner_id, analysis_id, utc_now())
-        self.queue.enqueue(job_id)
+        try:
+            self.queue.enqueue(job_id)
+        except Exception as exc:
+            logger.exception("could not queue job %s", job_id)
+            self._job_update(job_id, status="failed", stage="failed", error="the job queue is unavailable")
+            self._fail(analysis_id, "failed", "the job queue is unavailable", None)
+            raise ServiceUnavailable("the job queue is unavailable; try again, or run without Prefer: respond-async") \
+                from exc
         return self.job(owner_id, job_id)
+
+    def fail_abandoned(self, older_than: timedelta) -> int:
+        """Fail analyses and jobs still queued or running long after any run could last (their worker died)."""
+        now = utc_now()
+        with self.engine.begin() as conn:
+            jobs = job_dao.fail_stale(conn, now - older_than, now)
+            analyses = analysis_dao.fail_stale(conn, now - older_than, now)
+        if jobs or analyses:
+            logger.warning("marked %s abandoned analyses and %s jobs failed", analyses, jobs)
+        return analyses
 
     def run_job(self, job_id: str) -> None:
         """Worker entry: run the job's analysis unless it was cancelled; never raises."""
@@ -92,7 +111,7 @@ class AnalysisService:
     def run(self, analysis_id: int, job_id: str | None = None) -> None:
         """Compute and persist one analysis; on any failure it is marked failed and no result row remains."""
         with self.engine.connect() as conn:
-            analysis = analysis_dao.get_analysis_for_worker(conn, analysis_id)
+            analysis = analysis_dao.get_analysis_unscoped(conn, analysis_id)
         owner_id = analysis["owner_id"]
         workdir: Path | None = None
         try:
@@ -110,13 +129,15 @@ class AnalysisService:
             summary, rows = self._analyse(request, frame, view, kept, cleaned, workdir, list(frame.columns))
             if cleaned and request.analysis_type != "cleaning":
                 summary["cleaning"] = {k: cleaned.summary[k] for k in ("rows_in", "rows_out", "removed")}
-            summary["download"] = download_name(analysis_id, analysis["type"])
             self._checkpoint(job_id, "saving", 80)
-            with self.engine.begin() as conn:
-                result_dao.clear_results(conn, analysis_id)
-                for table, table_rows in rows.items():
-                    result_dao.bulk_insert(conn, table, analysis_id, table_rows)
-                analysis_dao.set_status(conn, analysis_id, "finished", utc_now(), summary=summary)
+            try:
+                with self.engine.begin() as conn:
+                    result_dao.clear_results(conn, analysis_id)
+                    for table, table_rows in rows.items():
+                        result_dao.bulk_insert(conn, table, analysis_id, table_rows)
+                    analysis_dao.set_status(conn, analysis_id, "finished", utc_now(), summary=summary)
+            except IntegrityError as exc:  # the analysis row went with its file or account meanwhile
+                raise NotFound("the file was deleted while the analysis ran") from exc
         except Cancelled:
             self._fail(analysis_id, "cancelled", "cancelled by the user", workdir)
             raise
@@ -131,7 +152,7 @@ class AnalysisService:
         kind = request.analysis_type
         if kind == "cleaning":
             # Only the removed rows' positions and reasons are stored; the rows themselves stay in the file's copy.
-            workdir.mkdir(parents=True, exist_ok=True)
+            self._make_artifact_dir(workdir)
             reasons = cleaned.reasons.dropna() if cleaned else pd.Series([], dtype="string")
             pd.DataFrame({"row": reasons.index.to_numpy() + 1, "reason": reasons.to_numpy()}) \
                 .to_parquet(workdir / REMOVED_NAME, index=False)
@@ -140,7 +161,7 @@ class AnalysisService:
         if kind == "rfm":
             need(kept, ("customer", "date", "amount"), "RFM", columns)
             result = rfm_module.rfm_analysis(kept, request.specific)
-            workdir.mkdir(parents=True, exist_ok=True)
+            self._make_artifact_dir(workdir)
             joblib.dump(result.model, workdir / MODEL_NAME)
             return result.summary, {rfm_rows: _rfm_rows(result.customers)}
         if kind == "basket":
@@ -227,19 +248,15 @@ class AnalysisService:
         return {"item": item, "recommendations": recommendations(rules, item, limit)}
 
     def elbow(self, owner_id: int, analysis_id: int) -> dict:
-        """Inertia and silhouette per k; computed on first request for analyses run with a fixed k."""
+        """Inertia and silhouette per k over k_min..k_max; worked out from the stored rows for a fixed-k analysis."""
         analysis = self._finished(owner_id, analysis_id, "rfm")
-        summary = analysis["summary"]
-        if "elbow" not in summary:
-            params = parse_request("rfm", analysis["params"]).specific
-            with self.engine.connect() as conn:
-                rows = pd.DataFrame(result_dao.all_rfm_rows(conn, analysis_id))
-            features = np.log1p(np.maximum(rows[["recency", "frequency", "monetary"]].to_numpy(dtype="float64"), 0))
-            scaled = (features - features.mean(axis=0)) / np.where(features.std(axis=0) == 0, 1, features.std(axis=0))
-            summary = {**summary, "elbow": rfm_module.elbow_curve(scaled, params.k_min, params.k_max)}
-            with self.engine.begin() as conn:
-                analysis_dao.update_summary(conn, analysis_id, owner_id, summary)
-        return summary["elbow"]
+        if "elbow" in analysis["summary"]:
+            return analysis["summary"]["elbow"]
+        params = parse_request("rfm", analysis["params"]).specific
+        with self.engine.connect() as conn:
+            rows = pd.DataFrame(result_dao.all_rfm_rows(conn, analysis_id))
+        features, _mean, _scale = rfm_module.scaled_features(rows)
+        return rfm_module.elbow_curve(features, params.k_min, params.k_max)
 
     def clusters(self, owner_id: int, analysis_id: int) -> dict:
         """Cluster statistics of an rfm analysis."""
@@ -271,7 +288,9 @@ class AnalysisService:
 
     def download_by_name(self, owner_id: int, filename: str) -> tuple[str, bytes, str]:
         """Seed 000: the download named in a process answer, e.g. analysis-12-rfm.csv."""
-        analysis_id, fmt = parse_download_name(filename)
+        analysis_id, analysis_type, fmt = parse_download_name(filename)
+        if self._owned(owner_id, analysis_id)["type"] != analysis_type:
+            raise NotFound(f"no download named {filename}")
         return self.download(owner_id, analysis_id, fmt)
 
     def job(self, owner_id: int, job_id: str) -> dict:
@@ -305,7 +324,9 @@ class AnalysisService:
             file_row = file_dao.get_file(conn, file_id, owner_id)
             if file_row is None:
                 raise NotFound(f"file {file_id} not found")
-            apply_overrides(file_row["roles"], request.columns, [column["name"] for column in file_row["columns"]])
+            column_types = {column["name"]: column["type"] for column in file_row["columns"]}
+            roles = apply_overrides(file_row["roles"], request.columns, list(column_types))
+            check_role_types(roles, column_types)
             return analysis_dao.insert_analysis(conn, owner_id, file_id, analysis_type, params, status, utc_now())
 
     def _owned(self, owner_id: int, analysis_id: int, conn=None) -> dict:
@@ -327,6 +348,15 @@ class AnalysisService:
 
     def _artifact_dir(self, owner_id: int, storage_key: str, analysis_id: int) -> Path:
         return file_storage_dir(self.files.settings.storage_root, owner_id, storage_key) / "analyses" / str(analysis_id)
+
+    @staticmethod
+    def _make_artifact_dir(workdir: Path) -> None:
+        """Create the analysis folder only inside an existing file folder: never resurrect a deleted file's."""
+        try:
+            workdir.parent.mkdir(exist_ok=True)  # .../<file key>/analyses, never its parents
+            workdir.mkdir(exist_ok=True)
+        except FileNotFoundError as exc:
+            raise NotFound("the file was deleted while the analysis ran") from exc
 
     def _artifact(self, owner_id: int, analysis: dict, name: str) -> Path:
         with self.engine.connect() as conn:
@@ -374,7 +404,7 @@ class AnalysisService:
             return
         with self.engine.begin() as conn:
             job = job_dao.get_job_for_worker(conn, job_id)
-            if job["cancel_requested"]:
+            if job is None or job["cancel_requested"]:  # cancelled, or deleted with its file or account
                 raise Cancelled()
             job_dao.update_job(conn, job_id, utc_now(), stage=stage, progress=progress)
 
@@ -410,12 +440,12 @@ def download_name(analysis_id: int, analysis_type: str, fmt: str = "csv") -> str
     return f"analysis-{analysis_id}-{analysis_type}.{fmt}"
 
 
-def parse_download_name(filename: str) -> tuple[int, str]:
-    """(analysis id, format) from a download name; anything else is a 404, and no path is ever built from it."""
+def parse_download_name(filename: str) -> tuple[int, str, str]:
+    """(analysis id, type, format) from a download name; anything else is a 404, and no path is built from it."""
     match = re.fullmatch(r"analysis-(\d{1,10})-(cleaning|rfm|basket|statistical)\.(csv|xlsx)", filename)
     if not match:
         raise NotFound(f"no download named {filename[:100]!r}")
-    return int(match.group(1)), match.group(3)
+    return int(match.group(1)), match.group(2), match.group(3)
 
 
 def stats_long_rows(summary: dict) -> list[dict]:

@@ -45,13 +45,18 @@ class DashboardService:
                 "by_country": summary["top_countries"], "top_products": summary["top_products"],
                 "over_time": summary["by_month"], "file_id": summary["file_id"]}
 
+    def _newest_transactions_file(self, owner_id: int) -> int | None:
+        """The newest file with money in it (basket-layout files have none)."""
+        with self.engine.connect() as conn:
+            _total, files = file_dao.list_files(conn, owner_id, Page(per_page=20, sort="id", order="desc"))
+        return next((f["id"] for f in files if f["layout"] == "transactions"
+                     and ("amount" in f["roles"] or {"quantity", "unit_price"} <= set(f["roles"]))), None)
+
     def _summary(self, owner_id: int, file_id: int | None) -> dict | None:
         if file_id is None:
-            with self.engine.connect() as conn:
-                _total, newest = file_dao.list_files(conn, owner_id, Page(per_page=1, sort="id", order="desc"))
-            if not newest:
+            file_id = self._newest_transactions_file(owner_id)
+            if file_id is None:
                 return None
-            file_id = newest[0]["id"]
         file_row, frame = self.files.load_frame(owner_id, file_id)
         view = canonical(frame, file_row["roles"])
         kept = clean(view, frame, parse_request("statistical", {}).cleaning, alerts=False,

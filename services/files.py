@@ -144,11 +144,6 @@ class FileService:
             logger.info("retention removed %s raw upload(s)", len(expired))
         return len(expired)
 
-    def count_files(self, owner_id: int | None = None) -> int:
-        """How many files the owner (or, with None, everyone) has."""
-        with self.engine.connect() as conn:
-            return file_dao.count_files(conn, owner_id)
-
     def _owned(self, owner_id: int, file_id: int, conn=None) -> dict:
         if conn is None:
             with self.engine.connect() as own_conn:

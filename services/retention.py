@@ -1,29 +1,29 @@
-"""Retention of raw uploads: a daemon thread that deletes originals past RAW_RETENTION_MINUTES."""
+"""Housekeeping in the background: raw uploads past their retention time, analyses whose worker died."""
 from __future__ import annotations
 
 import logging
 import threading
-
-from services.files import FileService
+from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
 
 
-class RetentionThread(threading.Thread):
-    """Runs FileService.purge_expired_originals every `interval_seconds` until the process ends.
+class HousekeepingThread(threading.Thread):
+    """Runs each sweep every `interval_seconds` until the process ends.
 
-    Each gunicorn worker runs one; purging is idempotent, so several at once are harmless.
+    Each gunicorn worker runs one; every sweep is idempotent, so several at once are harmless.
     """
 
-    def __init__(self, files: FileService, interval_seconds: float) -> None:
-        super().__init__(name="upload-retention", daemon=True)
-        self.files = files
+    def __init__(self, sweeps: list[Callable[[], int]], interval_seconds: float) -> None:
+        super().__init__(name="housekeeping", daemon=True)
+        self.sweeps = sweeps
         self.interval_seconds = interval_seconds
         self.stopped = threading.Event()
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval_seconds):
-            try:
-                self.files.purge_expired_originals()
-            except Exception:  # noqa: BLE001 - a failed sweep must not end the thread; the next one retries
-                logger.exception("retention sweep failed")
+            for sweep in self.sweeps:
+                try:
+                    sweep()
+                except Exception:  # noqa: BLE001 - a failed sweep must not end the thread; the next one retries
+                    logger.exception("housekeeping sweep %s failed", getattr(sweep, "__name__", sweep))

@@ -1,12 +1,15 @@
 """Search over an upload's rows: free text, customer, country and a date range. Pure pandas."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
 
 from services.errors import Invalid
 from services.ingest.roles import require_roles
+
+_ISO_DATE = re.compile(r"^\d{4}-?\d{2}-?\d{2}([T ]\d{2}(:?\d{2}){0,2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?)?$")
 
 
 @dataclass(frozen=True)
@@ -59,11 +62,16 @@ def sort_rows(frame: pd.DataFrame, column: str | None, order: str) -> pd.DataFra
     return frame.sort_values(column, ascending=order != "desc", kind="stable", na_position="last")
 
 
-def _timestamp(value: str, field: str) -> pd.Timestamp:
+def iso_timestamp(value: str, field: str) -> pd.Timestamp:
+    """A naive UTC timestamp from an ISO 8601 date or date-time; anything else ("now", "", "NaT") is a 422."""
+    if not _ISO_DATE.match(value):
+        raise Invalid.field(field, "must be an ISO 8601 date such as 2011-12-31")
     try:
         stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
+    except ValueError as exc:
         raise Invalid.field(field, "must be an ISO 8601 date such as 2011-12-31") from exc
-    if pd.isna(stamp):
-        raise Invalid.field(field, "must be an ISO 8601 date such as 2011-12-31")
     return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
+
+
+def _timestamp(value: str, field: str) -> pd.Timestamp:
+    return iso_timestamp(value.strip(), field)

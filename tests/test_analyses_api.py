@@ -368,3 +368,104 @@ def test_cancelling_a_queued_job(app, client, alice, monkeypatch):
     analysis = client.get(f"/api/analyses/{accepted.json['analysis_id']}", headers=alice.headers).json
     assert analysis["status"] == "cancelled"
     assert_problem(client.get(f"/api/analyses/{accepted.json['analysis_id']}/results", headers=alice.headers), 409)
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"columns": {"date": "Country"}}, "columns.date"),
+    ({"columns": {"amount": "Description"}}, "columns.amount"),
+    ({"columns": {"customer": "InvoiceDate"}}, "columns.customer"),
+    ({"columns": ["CustomerID"]}, "params.columns"),
+    ({"as_of": "now"}, "params.as_of"),
+    ({"as_of": ""}, "params.as_of"),
+    ({"cleaning": {"outlier_threshold": 10**400}}, "params.cleaning.outlier_threshold"),
+    ({"k_max": True}, "params.k_max"),
+])
+def test_roles_and_values_of_the_wrong_type_are_422(client, alice, params, field):
+    file_id = upload(client, alice)
+    assert_problem(process(client, alice, file_id, "rfm", **params), 422, field)
+
+
+def test_hostile_json_shapes(client, alice):
+    deep = "[" * 50_000 + "]" * 50_000
+    response = client.post("/api/auth/login", data=f'{{"identifier": {deep}, "password": "x"}}',
+                           content_type="application/json")
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+    file_id = upload(client, alice)
+    assert_problem(process(client, alice, file_id, "basket", country="\ud800"), 422)
+    assert_problem(client.post("/api/process", headers=alice.headers,
+                               json={"file_id": 1.5, "type": "rfm", "params": {}}), 422, "file_id")
+    assert_problem(client.get("/api/files?page=9223372036854775808", headers=alice.headers), 422, "page")
+
+
+def test_prefer_header_is_parsed_as_rfc_7240(app, client, alice, monkeypatch):
+    monkeypatch.setattr(app.extensions["services"].analyses.queue, "enqueue", lambda job_id: None)
+    file_id = upload(client, alice)
+    body = {"file_id": file_id, "type": "statistical", "params": {}}
+    for prefer, status in (("respond-async, wait=10", 202), ("Respond-Async", 202), ("no-respond-async", 200),
+                           ("return=minimal", 200)):
+        response = client.post("/api/process", headers={**alice.headers, "Prefer": prefer}, json=body)
+        assert response.status_code == status, prefer
+        if status == 202:
+            assert response.headers["Preference-Applied"] == "respond-async"
+
+
+def test_a_dead_queue_fails_the_analysis_cleanly(app, client, alice, monkeypatch):
+    def refuse(job_id):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(app.extensions["services"].analyses.queue, "enqueue", refuse)
+    file_id = upload(client, alice)
+    response = client.post("/api/process", headers={**alice.headers, "Prefer": "respond-async"},
+                           json={"file_id": file_id, "type": "rfm", "params": {}})
+    assert_problem(response, 503)
+    listed = client.get("/api/analyses", headers=alice.headers).json["items"]
+    assert [a["status"] for a in listed] == ["failed"]
+
+
+def test_abandoned_runs_are_failed_by_housekeeping(app, client, alice, monkeypatch):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    monkeypatch.setattr(app.extensions["services"].analyses.queue, "enqueue", lambda job_id: None)
+    file_id = upload(client, alice)
+    job = client.post("/api/process", headers={**alice.headers, "Prefer": "respond-async"},
+                      json={"file_id": file_id, "type": "rfm", "params": {}}).json
+    analyses_service = app.extensions["services"].analyses
+    assert analyses_service.fail_abandoned(timedelta(minutes=60)) == 0
+    from datetime import datetime
+
+    from models.tables import jobs
+
+    with app.extensions["db_engine"].begin() as conn:
+        conn.execute(update(analyses).values(created_at=datetime(2000, 1, 1)))
+        conn.execute(update(jobs).values(created_at=datetime(2000, 1, 1)))
+    assert analyses_service.fail_abandoned(timedelta(minutes=60)) == 1
+    assert client.get(f"/api/jobs/{job['job_id']}", headers=alice.headers).json["status"] == "failed"
+    result = app.test_cli_runner().invoke(args=["cleanup"])
+    assert "marked 0 abandoned" in result.output
+
+
+def test_deleting_the_file_during_a_run_leaves_nothing_behind(app, client, alice, monkeypatch):
+    import services.analyses as pipeline
+
+    file_id = upload(client, alice)
+    original = pipeline.rfm_module.rfm_analysis
+
+    def delete_first(view, params):
+        app.extensions["services"].files.delete_file(alice.user_id, file_id)
+        return original(view, params)
+
+    monkeypatch.setattr(pipeline.rfm_module, "rfm_analysis", delete_first)
+    assert_problem(process(client, alice, file_id, "rfm", n_clusters=2), 404)
+    leftovers = [p for p in app.config["UPLOAD_DIR"].rglob("*") if p.is_file()]
+    assert leftovers == []
+    assert client.get("/api/analyses", headers=alice.headers).json["total"] == 0
+
+
+def test_a_download_name_must_match_the_analysis_type(client, alice):
+    file_id = upload(client, alice)
+    analysis_id = process(client, alice, file_id, "statistical").json["analysis_id"]
+    assert client.get(f"/api/download/analysis-{analysis_id}-statistical.xlsx", headers=alice.headers).status_code \
+        == 200
+    assert_problem(client.get(f"/api/download/analysis-{analysis_id}-rfm.csv", headers=alice.headers), 404)

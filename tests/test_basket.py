@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.analysis.basket import BasketParams, basket_analysis, mine_baskets, recommendations
+from services.analysis.basket import MAX_RULES_CAP, BasketParams, basket_analysis, mine_baskets, recommendations
 from services.errors import Invalid
 
 GROCERIES = Path(__file__).parent / "data" / "groceries.csv"
@@ -286,7 +286,7 @@ def pyfim_rules(fim, baskets, min_count: int, min_confidence: float, max_len: in
 def test_groceries_rules_match_pyfim(groceries, support, confidence, max_len):
     fim = pytest.importorskip("fim")
     ours = mine_baskets(groceries, BasketParams(min_support=support, min_confidence=confidence, min_lift=0,
-                                                max_len=max_len, max_rules=10**6))
+                                                max_len=max_len, max_rules=MAX_RULES_CAP))
     assert rule_keys(ours) == pyfim_rules(fim, groceries, ours.min_count, confidence, max_len)
 
 
@@ -314,7 +314,7 @@ def test_random_baskets_match_pyfim(seed):
     for support, confidence, max_len in [(0.005, 0.5, 5), (0.02, 0.25, 4), (0.05, 0.8, 3), (0.01, 0.6, 5),
                                          (0.03, 0.0, 2), (0.01, 0.75, 4)]:
         ours = mine_baskets(baskets, BasketParams(min_support=support, min_confidence=confidence, min_lift=0,
-                                                  max_len=max_len, max_rules=10**6))
+                                                  max_len=max_len, max_rules=MAX_RULES_CAP))
         assert rule_keys(ours) == pyfim_rules(fim, baskets, ours.min_count, confidence, max_len), (support, confidence)
         on_the_boundary += int((ours.rules["confidence"] == confidence).sum()) if confidence else 0
     assert on_the_boundary > 0  # every seed has rules of confidence exactly the minimum: the boundary is tested
@@ -351,3 +351,11 @@ def test_mlxtend_fpgrowth_agrees_on_groceries_single_consequent_rules(groceries)
     assert len(itemsets) == len(ours.itemsets) == 13492
     assert theirs == {(a, c) for a, c, _n in rule_keys(ours)} and len(theirs) == 410
     assert (rules["consequents"].map(len) >= 1).all() and len(rules) >= 410
+
+
+def test_a_tiny_file_that_would_explode_into_millions_of_rules_is_refused_quickly():
+    same_18_items = [[f"item{i}" for i in range(18)]] * 32
+    with pytest.raises(Invalid, match="candidate rules"):
+        mine_baskets(same_18_items, BasketParams(min_support=0.5, max_len=100, max_itemsets=1_000_000))
+    with pytest.raises(Invalid, match="max_rules"):
+        BasketParams(max_rules=10**9)

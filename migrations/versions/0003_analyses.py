@@ -7,7 +7,7 @@ Create Date: 2026-11-23
 import sqlalchemy as sa
 from alembic import op
 
-from models.tables import MYSQL_TABLE_OPTIONS
+from models.tables import MYSQL_TABLE_OPTIONS, exact_string, exact_text
 
 revision = "0003"
 down_revision = "0002"
@@ -45,15 +45,15 @@ def upgrade() -> None:
         "rfm_rows",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("analysis_id", sa.Integer, nullable=False),
-        sa.Column("customer_id", sa.String(64), nullable=False),
+        sa.Column("customer_id", sa.String(255), nullable=False),
         sa.Column("recency", sa.Integer, nullable=False),
         sa.Column("frequency", sa.Integer, nullable=False),
-        sa.Column("monetary", sa.Numeric(16, 2, asdecimal=False), nullable=False),
+        sa.Column("monetary", sa.Numeric(20, 2, asdecimal=False), nullable=False),
         sa.Column("r_score", sa.SmallInteger, nullable=False),
         sa.Column("f_score", sa.SmallInteger, nullable=False),
         sa.Column("m_score", sa.SmallInteger, nullable=False),
         sa.Column("rfm_score", sa.String(3), nullable=False),
-        sa.Column("segment", sa.String(32), nullable=False),
+        sa.Column("segment", exact_string(32), nullable=False),
         sa.Column("cluster", sa.SmallInteger, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_rfm_rows"),
         _analysis_fk("rfm_rows"),
@@ -67,7 +67,7 @@ def upgrade() -> None:
         sa.Column("analysis_id", sa.Integer, nullable=False),
         sa.Column("antecedents", sa.JSON, nullable=False),
         sa.Column("consequents", sa.JSON, nullable=False),
-        sa.Column("items_key", sa.Text, nullable=False),
+        sa.Column("items_key", exact_text(), nullable=False),
         sa.Column("count", sa.Integer, nullable=False),
         sa.Column("support", sa.Double, nullable=False),
         sa.Column("confidence", sa.Double, nullable=False),
@@ -84,7 +84,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("analysis_id", sa.Integer, nullable=False),
         sa.Column("items", sa.JSON, nullable=False),
-        sa.Column("items_key", sa.Text, nullable=False),
+        sa.Column("items_key", exact_text(), nullable=False),
         sa.Column("size", sa.SmallInteger, nullable=False),
         sa.Column("count", sa.Integer, nullable=False),
         sa.Column("support", sa.Double, nullable=False),

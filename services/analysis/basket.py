@@ -23,6 +23,9 @@ ITEM_LABELS = ("description", "code")
 ITEMSET_COLUMNS = ["items", "size", "count", "support"]
 RULE_COLUMNS = ["antecedents", "consequents", "count", "support", "confidence", "lift", "leverage", "conviction"]
 MAX_LEN_CAP = 100  # the depth-first search recurses once per item of an itemset
+MAX_RULES_CAP = 100_000  # rules kept and stored per analysis
+MAX_ITEMSETS_CAP = 1_000_000
+MAX_CANDIDATE_RULES = 2_000_000  # one-consequent rules to evaluate; beyond this the parameters are refused
 _INT64_SAFE = 2**62
 
 
@@ -37,7 +40,7 @@ class BasketParams:
     item: str = "description"
     max_rules: int = 10_000
     country: str | None = None
-    max_itemsets: int = 500_000
+    max_itemsets: int = 100_000
 
     def __post_init__(self) -> None:
         if not _is_number(self.min_support) or not 0 < self.min_support <= 1:
@@ -50,12 +53,12 @@ class BasketParams:
             raise Invalid.field("max_len", f"must be a whole number from 2 to {MAX_LEN_CAP} (items in a rule)")
         if self.item not in ITEM_LABELS:
             raise Invalid.field("item", 'must be "description" or "code"')
-        if not _is_int(self.max_rules) or self.max_rules < 1:
-            raise Invalid.field("max_rules", "must be a whole number of at least 1")
+        if not _is_int(self.max_rules) or not 1 <= self.max_rules <= MAX_RULES_CAP:
+            raise Invalid.field("max_rules", f"must be a whole number from 1 to {MAX_RULES_CAP:,}")
         if self.country is not None and (not isinstance(self.country, str) or not self.country.strip()):
             raise Invalid.field("country", "must be a country name")
-        if not _is_int(self.max_itemsets) or self.max_itemsets < 1:
-            raise Invalid.field("max_itemsets", "must be a whole number of at least 1")
+        if not _is_int(self.max_itemsets) or not 1 <= self.max_itemsets <= MAX_ITEMSETS_CAP:
+            raise Invalid.field("max_itemsets", f"must be a whole number from 1 to {MAX_ITEMSETS_CAP:,}")
 
 
 @dataclass
@@ -141,6 +144,10 @@ def _mine(basket_codes: np.ndarray, item_codes: np.ndarray, item_names: list[str
     keep = position[item_codes] >= 0
     bits = _bitsets(position[item_codes[keep]], basket_codes[keep], len(order), n_baskets)
     found = _eclat(bits, counts, min_count, params)
+    candidates = sum(len(itemset) for itemset in found if len(itemset) > 1)
+    if candidates > MAX_CANDIDATE_RULES:
+        raise Invalid.field("min_support", f"these parameters give {candidates:,} candidate rules (more than "
+                                           f"{MAX_CANDIDATE_RULES:,}): raise min_support or lower max_len")
     itemsets = _itemset_frame(found, labels, n_baskets)
     rules = _rules(found, counts, n_baskets, labels, params)
     rules_total = len(rules)

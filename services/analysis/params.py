@@ -14,6 +14,7 @@ from services.analysis.cleaning import CleaningParams
 from services.analysis.rfm import RfmParams
 from services.analysis.stats import StatsParams
 from services.errors import Invalid
+from services.transactions import iso_timestamp
 
 ANALYSIS_TYPES = ("cleaning", "rfm", "basket", "statistical")
 SPECIFIC = {"rfm": RfmParams, "basket": BasketParams, "statistical": StatsParams}
@@ -41,16 +42,18 @@ def parse_request(analysis_type: str, params: dict) -> AnalysisRequest:
     if not isinstance(params, dict):
         raise Invalid.field("params", "must be an object")
     raw = dict(params)
-    columns = raw.pop("columns", None) or {}
-    if not isinstance(columns, dict):
-        raise Invalid.field("params.columns", "must be an object {role: column}")
+    columns = raw.pop("columns", None)
+    columns = {} if columns is None else columns
+    if not isinstance(columns, dict) or not all(isinstance(v, str | None) for v in columns.values()):
+        raise Invalid.field("params.columns", "must be an object {role: column name or null}")
     clean = raw.pop("clean", True)
     if not isinstance(clean, bool):
         raise Invalid.field("params.clean", "must be true or false")
     if analysis_type == "cleaning":
         rules, specific_raw = raw, {}
     else:
-        rules = raw.pop("cleaning", None) or {}
+        rules = raw.pop("cleaning", None)
+        rules = {} if rules is None else rules
         if not isinstance(rules, dict):
             raise Invalid.field("params.cleaning", "must be an object of rule switches")
         specific_raw = raw
@@ -86,16 +89,17 @@ def _coerce(value, hint, field: str):
             return value
         if option is int and isinstance(value, int) and not isinstance(value, bool):
             return value
-        if option is float and isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-            return float(value)
+        if option is float and isinstance(value, int | float) and not isinstance(value, bool):
+            try:
+                number = float(value)
+            except OverflowError:
+                raise Invalid.field(field, "is too large") from None
+            if math.isfinite(number):
+                return number
         if option is str and isinstance(value, str):
             return value
         if option is pd.Timestamp and isinstance(value, str):
-            try:
-                return pd.Timestamp(value).tz_localize(None) if pd.Timestamp(value).tzinfo is None \
-                    else pd.Timestamp(value).tz_convert("UTC").tz_localize(None)
-            except ValueError as exc:
-                raise Invalid.field(field, "must be an ISO 8601 date such as 2011-12-10") from exc
+            return iso_timestamp(value, field)
     names = [getattr(o, "__name__", str(o)) for o in options if o is not type(None)]
     raise Invalid.field(field, f"must be {' or '.join(_readable(n) for n in names)}")
 

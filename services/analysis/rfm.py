@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 RANDOM_STATE = 42
 SILHOUETTE_SAMPLE = 2000
 MONEY_UNITS = 10_000  # amounts are summed in 1/10000ths, exact for prices with up to 4 decimals
+CUSTOMER_ID_MAX = 255
 
 # Segment by recency score (rows, 5 = most recent) and the FM score, ceil((F + M) / 2) (columns, 1..5).
 # Every one of the 125 (R, F, M) combinations falls in exactly one cell.
@@ -67,12 +68,10 @@ def rfm_analysis(view: pd.DataFrame, params: RfmParams) -> RfmResult:
     table["rfm_score"] = (table["r_score"].astype(str) + table["f_score"].astype(str) + table["m_score"].astype(str))
     table["segment"] = [segment_of(r, f, m) for r, f, m in
                         zip(table["r_score"], table["f_score"], table["m_score"], strict=True)]
-    features = _features(table)
-    # A few thousand 3-d points: one thread is fastest, and OpenMP's spinning threads crawl on a busy server.
-    with threadpool_limits(limits=1):
-        elbow = elbow_curve(features, params.k_min, params.k_max) if params.n_clusters == "auto" else None
-        k = elbow["suggested_k"] if elbow else params.n_clusters
-        labels, centroids, mean, scale = _cluster(features, k)
+    features, mean, scale = scaled_features(table)
+    elbow = elbow_curve(features, params.k_min, params.k_max) if params.n_clusters == "auto" else None
+    k = elbow["suggested_k"] if elbow else params.n_clusters
+    labels, centroids = _cluster(features, k)
     table["cluster"] = labels
     profiles = cluster_profiles(table)
     summary = {
@@ -103,7 +102,10 @@ def customer_table(view: pd.DataFrame, as_of: pd.Timestamp | None) -> tuple[pd.D
     as_of = pd.Timestamp(as_of) if as_of is not None else lines["date"].max().floor("s") + pd.Timedelta(days=1)
     ignored = int((lines["date"] > as_of).sum())
     lines = lines[lines["date"] <= as_of]
-    units = np.rint(lines["amount"].to_numpy(dtype="float64") * MONEY_UNITS).astype("int64")
+    amounts = lines["amount"].to_numpy(dtype="float64")
+    if len(amounts) and np.abs(amounts).sum() * MONEY_UNITS >= 2**62:
+        raise Invalid("line amounts are too large to add up to the cent (over 4e14 in total)")
+    units = np.rint(amounts * MONEY_UNITS).astype("int64")
     grouped = lines.assign(units=units).groupby("customer", sort=True, observed=True)
     table = pd.DataFrame({
         "last_purchase": grouped["date"].max(),
@@ -113,6 +115,10 @@ def customer_table(view: pd.DataFrame, as_of: pd.Timestamp | None) -> tuple[pd.D
     table["recency"] = (as_of - table["last_purchase"]).dt.days.astype("int64")
     table["monetary"] = [_money_from_units(u) for u in table["units"]]
     table.index.name = "customer_id"
+    longest = int(table.index.str.len().max()) if len(table) else 0
+    if longest > CUSTOMER_ID_MAX:
+        raise Invalid.field("columns.customer", f"customer ids are at most {CUSTOMER_ID_MAX} characters; "
+                                                f"this column has one of {longest}: is it the right column?")
     table = table[["recency", "frequency", "monetary"]].astype({"frequency": "int64"})
     return table, as_of, ignored
 
@@ -151,11 +157,12 @@ def elbow_curve(features: np.ndarray, k_min: int, k_max: int) -> dict:
         raise Invalid.field("k_min", f"only {distinct} distinct customer profiles: too few to cluster")
     inertia, silhouette = [], []
     sample = min(SILHOUETTE_SAMPLE, len(features))
-    for k in ks:
-        model = KMeans(n_clusters=k, random_state=RANDOM_STATE, n_init=4).fit(features)
-        inertia.append(float(model.inertia_))
-        silhouette.append(float(silhouette_score(features, model.labels_, sample_size=sample,
-                                                 random_state=RANDOM_STATE)))
+    with _one_thread():
+        for k in ks:
+            model = KMeans(n_clusters=k, random_state=RANDOM_STATE, n_init=4).fit(features)
+            inertia.append(float(model.inertia_))
+            silhouette.append(float(silhouette_score(features, model.labels_, sample_size=sample,
+                                                     random_state=RANDOM_STATE)))
     knee = _knee(ks, inertia)
     candidates = [i for i in (knee - 1, knee, knee + 1) if 0 <= i < len(ks)]
     best = max(candidates, key=lambda i: (silhouette[i], -abs(i - knee)))
@@ -218,27 +225,33 @@ def predict(model: dict, recency: float, frequency: float, monetary: float) -> d
             "r_score": r, "f_score": f, "m_score": m, "rfm_score": f"{r}{f}{m}"}
 
 
-def _features(table: pd.DataFrame) -> np.ndarray:
-    """log1p of R, F, M (negatives clipped to 0) before standardising."""
-    return np.log1p(np.maximum(table[["recency", "frequency", "monetary"]].to_numpy(dtype="float64"), 0))
+def _one_thread():
+    """A few thousand 3-d points cluster fastest on one thread; OpenMP's spinning threads crawl on a busy server."""
+    return threadpool_limits(limits=1)
 
 
-def _cluster(features: np.ndarray, k: int) -> tuple[np.ndarray, list, list, list]:
-    """KMeans on standardised features; clusters renumbered by size (0 = largest) so runs are comparable."""
+def scaled_features(table: pd.DataFrame) -> tuple[np.ndarray, list, list]:
+    """Standardised log1p of R, F, M (negatives clipped to 0): what KMeans, the elbow and predict all use.
+    Returns the features and the mean and scale that produced them."""
+    logged = np.log1p(np.maximum(table[["recency", "frequency", "monetary"]].to_numpy(dtype="float64"), 0))
+    mean = logged.mean(axis=0)
+    scale = logged.std(axis=0)
+    scale[scale == 0] = 1.0
+    return (logged - mean) / scale, mean.tolist(), scale.tolist()
+
+
+def _cluster(features: np.ndarray, k: int) -> tuple[np.ndarray, list]:
+    """KMeans on the standardised features; clusters renumbered by size (0 = largest) so runs are comparable."""
     distinct = len(np.unique(features, axis=0))
     if distinct < k:
         raise Invalid.field("n_clusters", f"{k} clusters need at least {k} distinct customers; there are {distinct}")
-    mean = features.mean(axis=0)
-    scale = features.std(axis=0)
-    scale[scale == 0] = 1.0
-    scaled = (features - mean) / scale
-    model = KMeans(n_clusters=k, random_state=RANDOM_STATE, n_init=10).fit(scaled)
+    with _one_thread():
+        model = KMeans(n_clusters=k, random_state=RANDOM_STATE, n_init=10).fit(features)
     sizes = np.bincount(model.labels_, minlength=k)
     order = sorted(range(k), key=lambda c: (-sizes[c], c))
     renumber = np.empty(k, dtype="int64")
     renumber[order] = np.arange(k)
-    centroids = model.cluster_centers_[order]
-    return renumber[model.labels_], centroids.tolist(), mean.tolist(), scale.tolist()
+    return renumber[model.labels_], model.cluster_centers_[order].tolist()
 
 
 def _knee(ks: list[int], inertia: list[float]) -> int:

@@ -89,6 +89,23 @@ def apply_overrides(roles: dict[str, str], overrides: dict, columns: list[str]) 
     return merged
 
 
+# Which stored column types (see reader.column_type) each role can use.
+ROLE_COLUMN_TYPES = {
+    "invoice": ("text", "integer"), "customer": ("text", "integer"), "item": ("text", "integer"),
+    "description": ("text", "integer"), "country": ("text",), "date": ("datetime",),
+    "quantity": ("integer", "number"), "unit_price": ("integer", "number"), "amount": ("integer", "number"),
+}
+
+
+def check_role_types(roles: dict[str, str], column_types: dict[str, str]) -> None:
+    """422 when a role points at a column of the wrong type (say, a date role on a text column)."""
+    for role, column in roles.items():
+        kind = column_types.get(column)
+        if kind is not None and kind not in ROLE_COLUMN_TYPES[role]:
+            raise Invalid.field(f"columns.{role}", f"column {column!r} holds {kind} values; {role} needs "
+                                                    f"{' or '.join(ROLE_COLUMN_TYPES[role])}")
+
+
 def require_roles(roles: dict[str, str], needed: tuple[str, ...], columns: list[str], purpose: str) -> None:
     """Raise 422 naming each missing role and the columns the file has."""
     missing = [role for role in needed if role not in roles]
