@@ -41,6 +41,9 @@ from services.transactions import sort_rows
 
 logger = logging.getLogger(__name__)
 REMOVED_NAME, MODEL_NAME = "removed.parquet", "model.joblib"
+# The canonical columns each analysis reads (statistical reads them all): copying fewer rows is cheaper.
+NEEDED_COLUMNS = {"rfm": ["invoice", "customer", "date", "amount"],
+                  "basket": ["invoice", "customer", "date", "item", "description", "country"]}
 DOWNLOAD_FORMATS = ("csv", "xlsx")
 
 
@@ -123,7 +126,9 @@ class AnalysisService:
             self._checkpoint(job_id, "cleaning", 20)
             cleaned = clean(view, frame, request.cleaning, alerts=analysis["type"] == "cleaning",
                             repeated=self.files.duplicate_rows(owner_id, file_row)) if request.clean else None
-            kept = cleaned.kept if cleaned else view
+            kept = None  # the cleaning analysis only reports; the others read the kept rows
+            if request.analysis_type != "cleaning":
+                kept = cleaned.kept(NEEDED_COLUMNS.get(request.analysis_type)) if cleaned else view
             self._checkpoint(job_id, "analysing", 40)
             workdir = self._artifact_dir(owner_id, file_row["storage_key"], analysis_id)
             summary, rows = self._analyse(request, frame, view, kept, cleaned, workdir, list(frame.columns))

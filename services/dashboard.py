@@ -60,5 +60,5 @@ class DashboardService:
         file_row, frame = self.files.load_frame(owner_id, file_id)
         view = canonical(frame, file_row["roles"])
         kept = clean(view, frame, parse_request("statistical", {}).cleaning, alerts=False,
-                     repeated=self.files.duplicate_rows(owner_id, file_row)).kept
+                     repeated=self.files.duplicate_rows(owner_id, file_row)).kept()
         return {**statistical_summary(kept, StatsParams()), "file_id": file_id}

@@ -43,7 +43,7 @@ def test_every_rule_counts_its_rows_once_in_order():
         "non_positive_quantity": 1, "non_positive_price": 1, "duplicates": 1,
     }
     assert (result.summary["rows_in"], result.summary["rows_out"]) == (11, 3)
-    assert result.kept.index.tolist() == [0, 1, 9]
+    assert result.kept().index.tolist() == [0, 1, 9]
     assert result.reasons[10] == "missing_customer"
     assert result.summary["rules_applied"] == list(RULES)
 
@@ -51,7 +51,7 @@ def test_every_rule_counts_its_rows_once_in_order():
 def test_rules_can_be_switched_off():
     result = run(missing_customer=False, duplicates=False)
     assert "missing_customer" not in result.summary["removed"]
-    assert result.kept.index.tolist() == [0, 1, 2, 7, 9]
+    assert result.kept().index.tolist() == [0, 1, 2, 7, 9]
     assert result.summary["removed"]["unparseable_dates"] == 2  # row 10 now falls to the next rule in order
 
 
@@ -70,7 +70,7 @@ def test_amount_outliers_flagged_or_removed():
     assert removed.summary["outliers"]["flagged"] == 2
     assert (removed.summary["outliers"]["low"], removed.summary["outliers"]["high"]) == (3.0, 3.0)
     assert removed.summary["removed"]["outlier"] == 2
-    assert removed.kept.index.tolist() == [0, 1, 7]
+    assert removed.kept().index.tolist() == [0, 1, 7]
     # mean 22.1, sample std 43.55: only 100 is more than one std away
     z = run(missing_customer=False, duplicates=False, outlier_method="zscore", outlier_threshold=1.0)
     assert z.summary["outliers"]["flagged"] == 1

@@ -55,11 +55,16 @@ class CleaningParams:
 
 @dataclass
 class CleaningResult:
-    """Kept rows (canonical view, original index), the removal reason of every other row, and the summary."""
+    """The removal reason of every removed row (NA for kept rows) and the summary."""
 
-    kept: pd.DataFrame
+    view: pd.DataFrame
     reasons: pd.Series
     summary: dict
+
+    def kept(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """The kept rows of the view (original index), all columns or only `columns` (cheaper on big files)."""
+        mask = self.reasons.isna()
+        return self.view.loc[mask, [c for c in columns if c in self.view]] if columns else self.view[mask]
 
 
 def clean(view: pd.DataFrame, original: pd.DataFrame, params: CleaningParams, alerts: bool = True,
@@ -85,12 +90,11 @@ def clean(view: pd.DataFrame, original: pd.DataFrame, params: CleaningParams, al
     outliers = _outliers(view, reasons.isna(), params)
     if params.outliers == "remove" and outliers["rows"] is not None:
         reasons = reasons.mask(view.index.isin(outliers["rows"]) & reasons.isna(), "outlier")
-    kept = view[reasons.isna()]
     counts = reasons.value_counts()
     counted = [*applied, "outlier"] if params.outliers == "remove" else applied
     summary = {
         "rows_in": len(view),
-        "rows_out": len(kept),
+        "rows_out": int(reasons.isna().sum()),
         "removed": {rule: int(counts.get(rule, 0)) for rule in counted},
         "rules_applied": applied,
         "rules_skipped": skipped,
@@ -98,7 +102,7 @@ def clean(view: pd.DataFrame, original: pd.DataFrame, params: CleaningParams, al
         "alerts": data_quality_alerts(original, repeated) if alerts else [],
         "params": asdict(params),
     }
-    return CleaningResult(kept, reasons, summary)
+    return CleaningResult(view, reasons, summary)
 
 
 def _rule_mask(rule: str, view: pd.DataFrame, repeated: pd.Series) -> pd.Series | None:

@@ -64,7 +64,13 @@ def as_id_text(values: pd.Series) -> pd.Series:
     """Ids as trimmed text; Excel-style floats (17850.0) lose the '.0', leading zeros are kept."""
     # Ids repeat a lot: clean the distinct values once, then spread them back with one take.
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    text = pd.Series([_id_text(value) for value in uniques] + [None], dtype="string")
+    distinct = pd.Series(uniques)
+    if pd.api.types.is_string_dtype(distinct):
+        text = distinct.astype("string").str.strip()
+        text = text.mask(text == "")
+    else:  # Excel cells mixing numbers and text
+        text = pd.Series([_id_text(value) for value in distinct], dtype="string")
+    text = pd.concat([text, pd.Series([pd.NA], dtype="string")], ignore_index=True)
     present = text.dropna()
     if len(present) and present.str.fullmatch(_INTEGRAL_FLOAT_TEXT).all():
         text = text.str.replace(r"\.0+$", "", regex=True)
