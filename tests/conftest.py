@@ -5,6 +5,7 @@ import os
 import secrets
 import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -16,6 +17,8 @@ from middlewares.rate_limit import limiter
 from migrate import upgrade
 from models.tables import metadata
 
+# ../shared beside the checkout holds the real sample data (CI clones the repo with shared/ beside it).
+SAMPLE_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail_sample.xlsx"
 BACKENDS = ["sqlite"] + (["mysql"] if os.environ.get("TEST_MYSQL_URL") else [])
 PASSWORD = "correct horse 1"
 

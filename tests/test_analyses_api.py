@@ -8,9 +8,9 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from models.tables import analyses, rfm_rows
+from tests.conftest import SAMPLE_FILE as SAMPLE
 from tests.conftest import assert_problem
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail_sample.xlsx"
 SALES = """InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
 1,A,Cup,2,2011-01-03 10:00,1.50,c1,UK
 1,B,Jug,1,2011-01-03 10:00,3.00,c1,UK

@@ -12,9 +12,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from tests.conftest import SAMPLE_FILE as SAMPLE
 from tests.conftest import assert_problem
 
-SAMPLE = Path("/work/shared/data/online_retail_sample.xlsx")
 ROLE_NAMES = {"invoice", "customer", "item", "description", "quantity", "unit_price", "amount", "date", "country"}
 
 
