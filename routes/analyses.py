@@ -157,21 +157,21 @@ def process(body):
 def list_analyses(args):
     """Your analyses, optionally of one file and/or type (summaries are left out of the list)."""
     page = Page(page=args["page"], per_page=args["per_page"], sort=args["sort"], order=args["order"])
-    return services().analyses.list(current_user()["id"], page, args.get("file_id"), args.get("type"))
+    return services().results.list(current_user()["id"], page, args.get("file_id"), args.get("type"))
 
 
 @blp.route("/analyses/<int:analysis_id>", methods=["GET"])
 @blp.response(200, AnalysisSchema)
 def get_analysis(analysis_id):
     """One analysis with its summary."""
-    return services().analyses.get(current_user()["id"], analysis_id)
+    return services().results.get(current_user()["id"], analysis_id)
 
 
 @blp.route("/analyses/<int:analysis_id>", methods=["DELETE"])
 @blp.response(200, MessageSchema)
 def delete_analysis(analysis_id):
     """Delete an analysis and its results."""
-    services().analyses.delete(current_user()["id"], analysis_id)
+    services().results.delete(current_user()["id"], analysis_id)
     return {"message": "analysis deleted"}
 
 
@@ -182,7 +182,7 @@ def results(args, analysis_id):
     """Result rows page by page: customers (rfm; ?segment= ?cluster=), rules (basket; ?item=), removed rows
     with their reason (cleaning), summary tables (statistical)."""
     page = Page(page=args["page"], per_page=args["per_page"], sort=args["sort"], order=args["order"])
-    return services().analyses.results(current_user()["id"], analysis_id, page, args.get("segment"),
+    return services().results.results(current_user()["id"], analysis_id, page, args.get("segment"),
                                        args.get("cluster"), args.get("item"))
 
 
@@ -192,7 +192,7 @@ def results(args, analysis_id):
 def itemsets(args, analysis_id):
     """The frequent itemsets of a basket analysis."""
     page = Page(page=args["page"], per_page=args["per_page"], sort=args["sort"], order=args["order"])
-    return services().analyses.itemsets(current_user()["id"], analysis_id, page, args.get("item"))
+    return services().results.itemsets(current_user()["id"], analysis_id, page, args.get("item"))
 
 
 @blp.route("/analyses/<int:analysis_id>/download", methods=["GET"])
@@ -200,28 +200,28 @@ def itemsets(args, analysis_id):
 @blp.response(200, FILE_RESPONSE, content_type="text/csv")
 def download(args, analysis_id):
     """All result rows as CSV or XLSX (formula-safe)."""
-    return _send(*services().analyses.download(current_user()["id"], analysis_id, args["format"]))
+    return _send(*services().results.download(current_user()["id"], analysis_id, args["format"]))
 
 
 @blp.route("/download/<string:filename>", methods=["GET"])
 @blp.response(200, FILE_RESPONSE, content_type="text/csv")
 def download_by_name(filename):
     """Seed 000: the file named by `download` in a process answer."""
-    return _send(*services().analyses.download_by_name(current_user()["id"], filename))
+    return _send(*services().results.download_by_name(current_user()["id"], filename))
 
 
 @blp.route("/analyses/<int:analysis_id>/elbow", methods=["GET"])
 @blp.response(200, ElbowSchema)
 def elbow(analysis_id):
     """Inertia and silhouette for k in k_min..k_max, and the suggested k (rfm)."""
-    return services().analyses.elbow(current_user()["id"], analysis_id)
+    return services().results.elbow(current_user()["id"], analysis_id)
 
 
 @blp.route("/analyses/<int:analysis_id>/clusters", methods=["GET"])
 @blp.response(200, ClustersSchema)
 def clusters(analysis_id):
     """Cluster statistics of an rfm analysis."""
-    return services().analyses.clusters(current_user()["id"], analysis_id)
+    return services().results.clusters(current_user()["id"], analysis_id)
 
 
 @blp.route("/analyses/<int:analysis_id>/predict", methods=["POST"])
@@ -229,7 +229,7 @@ def clusters(analysis_id):
 @blp.response(200, PredictionSchema)
 def predict(body, analysis_id):
     """Scores, segment and cluster a customer with these R/F/M values would get."""
-    return services().analyses.predict(current_user()["id"], analysis_id, **body)
+    return services().results.predict(current_user()["id"], analysis_id, **body)
 
 
 @blp.route("/analyses/<int:analysis_id>/recommendations", methods=["GET"])
@@ -237,7 +237,7 @@ def predict(body, analysis_id):
 @blp.response(200, RecommendationsSchema)
 def recommendations(args, analysis_id):
     """What is bought with an item, ranked by lift, confidence and count (basket)."""
-    return services().analyses.recommendations(current_user()["id"], analysis_id, args["item"], args["limit"])
+    return services().results.recommendations(current_user()["id"], analysis_id, args["item"], args["limit"])
 
 
 @blp.route("/jobs/<string:job_id>", methods=["GET"])

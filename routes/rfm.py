@@ -46,4 +46,4 @@ def process(file_id):
 @blp.response(200, RfmRowSchema(many=True))
 def results(file_id):
     """Every customer row of the file's newest RFM analysis, as a bare JSON array."""
-    return jsonify(RfmRowSchema(many=True).dump(services().analyses.rfm_rows_of_latest(current_user()["id"], file_id)))
+    return jsonify(RfmRowSchema(many=True).dump(services().results.rfm_rows_of_latest(current_user()["id"], file_id)))

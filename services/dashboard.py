@@ -6,12 +6,12 @@ from sqlalchemy import Engine
 from models import analyses as analysis_dao
 from models import files as file_dao
 from models.pagination import Page
-from services.analyses import describe_analysis
 from services.analysis.cleaning import clean
 from services.analysis.frame import canonical
 from services.analysis.params import parse_request
 from services.analysis.stats import StatsParams, statistical_summary
 from services.files import FileService
+from services.results import describe_analysis
 
 EMPTY_KPIS = {"total_revenue": 0, "total_orders": 0, "unique_customers": 0, "avg_order_value": None}
 

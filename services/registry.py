@@ -13,6 +13,7 @@ from services.analyses import AnalysisService
 from services.dashboard import DashboardService
 from services.files import FileService, FileSettings
 from services.ingest.archives import ArchiveLimits
+from services.results import ResultService
 from services.sandbox import SandboxLimits
 from services.system import SystemService
 
@@ -25,6 +26,7 @@ class Services:
     admin: AdminService
     files: FileService
     analyses: AnalysisService
+    results: ResultService
     dashboard: DashboardService
     system: SystemService
 
@@ -51,6 +53,7 @@ def build_services(settings: Mapping, engine: Engine, version: str) -> Services:
         admin=AdminService(engine, auth),
         files=file_service,
         analyses=AnalysisService(engine, file_service, settings.get("REDIS_URL")),
+        results=ResultService(engine, file_service),
         dashboard=DashboardService(engine, file_service),
         system=SystemService(engine, settings["UPLOAD_DIR"], settings.get("REDIS_URL"), version),
     )

@@ -1,0 +1,252 @@
+"""Reading analyses: summaries, paged result rows, downloads, and the rfm and basket extras. Every read is
+scoped to the owner; result rows are read by an analysis id loaded with its owner just before."""
+from __future__ import annotations
+
+import re
+import shutil
+
+import joblib
+import pandas as pd
+from sqlalchemy import Engine
+
+from models import analyses as analysis_dao
+from models import files as file_dao
+from models import results as result_dao
+from models.pagination import Page
+from services.analysis import rfm as rfm_module
+from services.analysis.basket import recommendations
+from services.analysis.params import parse_request
+from services.errors import Conflict, Invalid, NotFound
+from services.exports import csv_bytes, xlsx_bytes
+from services.files import FileService
+from services.ingest.reader import json_records
+from services.storage import MODEL_FILE, REMOVED_ROWS_FILE, analysis_artifact_dir
+from services.transactions import sort_rows
+
+DOWNLOAD_FORMATS = ("csv", "xlsx")
+
+
+class ResultService:
+    """Read-side of analyses."""
+
+    def __init__(self, engine: Engine, files: FileService) -> None:
+        self.engine = engine
+        self.files = files
+
+    def get(self, owner_id: int, analysis_id: int) -> dict:
+        """One analysis with its summary."""
+        return describe_analysis(self._owned(owner_id, analysis_id))
+
+    def list(self, owner_id: int, page: Page, file_id: int | None, analysis_type: str | None) -> dict:
+        """One page of the owner's analyses."""
+        with self.engine.connect() as conn:
+            total, rows = analysis_dao.list_analyses(conn, owner_id, page, file_id, analysis_type)
+        return {"total": total, "page": page.page, "per_page": page.per_page,
+                "items": [describe_analysis(row) for row in rows]}
+
+    def delete(self, owner_id: int, analysis_id: int) -> None:
+        """Delete an analysis, its rows and its stored artifacts."""
+        with self.engine.begin() as conn:
+            analysis = self._owned(owner_id, analysis_id, conn)
+            file_row = file_dao.get_file(conn, analysis["file_id"], owner_id)
+            analysis_dao.delete_analysis(conn, analysis_id, owner_id)
+        if file_row:
+            shutil.rmtree(analysis_artifact_dir(self.files.settings.storage_root, owner_id, file_row["storage_key"],
+                                                analysis_id), ignore_errors=True)
+
+    def results(self, owner_id: int, analysis_id: int, page: Page, segment: str | None = None,
+                cluster: int | None = None, item: str | None = None) -> dict:
+        """One page of result rows: customers (rfm), rules (basket), removed rows (cleaning), tables (statistical)."""
+        analysis = self._finished(owner_id, analysis_id)
+        kind = analysis["type"]
+        if kind in ("rfm", "basket"):
+            sortable = result_dao.RFM_SORT if kind == "rfm" else result_dao.RULE_SORT
+            if page.sort and page.sort not in sortable:
+                raise Invalid.field("sort", f"must be one of {', '.join(sortable)}")
+            with self.engine.connect() as conn:
+                if kind == "rfm":
+                    total, rows = result_dao.rfm_page(conn, analysis_id, page, segment, cluster)
+                else:
+                    total, rows = result_dao.rules_page(conn, analysis_id, page, item)
+        elif kind == "cleaning":
+            total, removed = self._removed_rows(owner_id, analysis, page)
+            rows = json_records(removed)
+        else:
+            if page.sort:
+                raise Invalid.field("sort", "statistical tables keep their own order")
+            table = stats_long_rows(analysis["summary"])
+            start = (page.page - 1) * page.per_page
+            total, rows = len(table), table[start:start + page.per_page]
+        return {"total": total, "page": page.page, "per_page": page.per_page, "items": rows}
+
+    def rfm_rows_of_latest(self, owner_id: int, file_id: int) -> list[dict]:
+        """Seed 002: every customer row of the file's newest finished rfm analysis."""
+        with self.engine.connect() as conn:
+            if file_dao.get_file(conn, file_id, owner_id) is None:
+                raise NotFound(f"file {file_id} not found")
+            latest = analysis_dao.latest_analysis(conn, owner_id, file_id, "rfm")
+            if latest is None:
+                raise NotFound(f"file {file_id} has no finished RFM analysis yet: POST /api/rfm/process/{file_id}")
+            return result_dao.all_rfm_rows(conn, latest["id"])
+
+    def itemsets(self, owner_id: int, analysis_id: int, page: Page, item: str | None) -> dict:
+        """One page of a basket analysis' frequent itemsets."""
+        self._finished(owner_id, analysis_id, "basket")
+        with self.engine.connect() as conn:
+            total, rows = result_dao.itemsets_page(conn, analysis_id, page, item)
+        return {"total": total, "page": page.page, "per_page": page.per_page, "items": rows}
+
+    def recommendations(self, owner_id: int, analysis_id: int, item: str, limit: int) -> dict:
+        """Items bought with `item`, ranked by the rules that have it on the left."""
+        self._finished(owner_id, analysis_id, "basket")
+        with self.engine.connect() as conn:
+            rows = result_dao.rules_with_antecedent_item(conn, analysis_id, item)
+        rules = pd.DataFrame(rows, columns=["antecedents", "consequents", "count", "support", "confidence", "lift",
+                                            "leverage", "conviction"])
+        rules["antecedents"] = rules["antecedents"].map(tuple)
+        rules["consequents"] = rules["consequents"].map(tuple)
+        return {"item": item, "recommendations": recommendations(rules, item, limit)}
+
+    def elbow(self, owner_id: int, analysis_id: int) -> dict:
+        """Inertia and silhouette per k over k_min..k_max; worked out from the stored rows for a fixed-k analysis."""
+        analysis = self._finished(owner_id, analysis_id, "rfm")
+        if "elbow" in analysis["summary"]:
+            return analysis["summary"]["elbow"]
+        params = parse_request("rfm", analysis["params"]).specific
+        with self.engine.connect() as conn:
+            rows = pd.DataFrame(result_dao.all_rfm_rows(conn, analysis_id))
+        features, _mean, _scale = rfm_module.scaled_features(rows)
+        return rfm_module.elbow_curve(features, params.k_min, params.k_max)
+
+    def clusters(self, owner_id: int, analysis_id: int) -> dict:
+        """Cluster statistics of an rfm analysis."""
+        summary = self._finished(owner_id, analysis_id, "rfm")["summary"]
+        return {"clusters": summary["clusters"], "total_customers": summary["total_customers"],
+                "cluster_profiles": summary["cluster_profiles"]}
+
+    def predict(self, owner_id: int, analysis_id: int, recency: float, frequency: float, monetary: float) -> dict:
+        """Scores, segment and cluster of a hypothetical customer under a finished rfm analysis."""
+        analysis = self._finished(owner_id, analysis_id, "rfm")
+        model = joblib.load(self._artifact(owner_id, analysis, MODEL_FILE))
+        return rfm_module.predict(model, recency, frequency, monetary)
+
+    def download(self, owner_id: int, analysis_id: int, fmt: str) -> tuple[str, bytes, str]:
+        """(file name, bytes, mimetype) of an analysis' results as CSV or XLSX."""
+        if fmt not in DOWNLOAD_FORMATS:
+            raise Invalid.field("format", "must be csv or xlsx")
+        analysis = self._finished(owner_id, analysis_id)
+        table = self._result_table(owner_id, analysis)
+        name = download_name(analysis_id, analysis["type"], fmt)
+        if fmt == "csv":
+            return name, csv_bytes(table), "text/csv"
+        if analysis["type"] == "statistical":
+            sheets = {section: part.drop(columns="section").dropna(axis=1, how="all")
+                      for section, part in table.groupby("section", sort=False)}
+        else:
+            sheets = {analysis["type"]: table}
+        return name, xlsx_bytes(sheets), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    def download_by_name(self, owner_id: int, filename: str) -> tuple[str, bytes, str]:
+        """Seed 000: the download named in a process answer, e.g. analysis-12-rfm.csv."""
+        analysis_id, analysis_type, fmt = parse_download_name(filename)
+        if self._owned(owner_id, analysis_id)["type"] != analysis_type:
+            raise NotFound(f"no download named {filename}")
+        return self.download(owner_id, analysis_id, fmt)
+
+    def _owned(self, owner_id: int, analysis_id: int, conn=None) -> dict:
+        if conn is None:
+            with self.engine.connect() as own:
+                return self._owned(owner_id, analysis_id, own)
+        analysis = analysis_dao.get_analysis(conn, analysis_id, owner_id)
+        if analysis is None:
+            raise NotFound(f"analysis {analysis_id} not found")
+        return analysis
+
+    def _finished(self, owner_id: int, analysis_id: int, analysis_type: str | None = None) -> dict:
+        analysis = self._owned(owner_id, analysis_id)
+        if analysis_type and analysis["type"] != analysis_type:
+            raise Invalid(f"analysis {analysis_id} is a {analysis['type']} analysis, not {analysis_type}")
+        if analysis["status"] != "finished":
+            raise Conflict(f"analysis {analysis_id} is {analysis['status']}, not finished")
+        return analysis
+
+    def _artifact(self, owner_id: int, analysis: dict, name: str):
+        with self.engine.connect() as conn:
+            file_row = file_dao.get_file(conn, analysis["file_id"], owner_id)
+        path = analysis_artifact_dir(self.files.settings.storage_root, owner_id, file_row["storage_key"],
+                                     analysis["id"]) / name
+        if not path.exists():
+            raise NotFound(f"the stored results of analysis {analysis['id']} are missing; run it again")
+        return path
+
+    def _removed_rows(self, owner_id: int, analysis: dict, page: Page | None = None) -> tuple[int, pd.DataFrame]:
+        """How many rows the cleaning removed, and those rows (one page of them unless sorting needs all) with
+        `row` (1-based position among the file's data rows) and `reason`."""
+        reasons = pd.read_parquet(self._artifact(owner_id, analysis, REMOVED_ROWS_FILE))
+        _file, frame = self.files.load_frame(owner_id, analysis["file_id"])
+        chosen = _page_frame(reasons, page) if page and not page.sort else reasons
+        rows = frame.iloc[chosen["row"].to_numpy() - 1].reset_index(drop=True)
+        rows = rows.assign(row=chosen["row"].to_numpy(), reason=chosen["reason"].to_numpy())
+        if page and page.sort:
+            rows = _page_frame(sort_rows(rows, page.sort, page.order), page)
+        return len(reasons), rows
+
+    def _result_table(self, owner_id: int, analysis: dict) -> pd.DataFrame:
+        """All result rows of an analysis as one table (what a download holds)."""
+        kind, analysis_id = analysis["type"], analysis["id"]
+        if kind == "cleaning":
+            reasons = pd.read_parquet(self._artifact(owner_id, analysis, REMOVED_ROWS_FILE))
+            _file, frame = self.files.load_frame(owner_id, analysis["file_id"])
+            return frame.drop(index=frame.index[reasons["row"].to_numpy() - 1])
+        if kind == "statistical":
+            return stats_long_table(analysis["summary"])
+        with self.engine.connect() as conn:
+            if kind == "rfm":
+                return pd.DataFrame(result_dao.all_rfm_rows(conn, analysis_id))
+            rules = pd.DataFrame(result_dao.all_rules(conn, analysis_id))
+        if not rules.empty:
+            rules["antecedents"] = rules["antecedents"].map(", ".join)
+            rules["consequents"] = rules["consequents"].map(", ".join)
+        return rules
+
+
+def describe_analysis(row: dict) -> dict:
+    """An analysis as the API shows it."""
+    return {"analysis_id": row["id"], "file_id": row["file_id"], "type": row["type"], "status": row["status"],
+            "params": row["params"], "summary": row.get("summary"), "error": row["error"],
+            "download": download_name(row["id"], row["type"]) if row["status"] == "finished" else None,
+            "created_at": row["created_at"], "finished_at": row["finished_at"]}
+
+
+def download_name(analysis_id: int, analysis_type: str, fmt: str = "csv") -> str:
+    """The name clients pass to /api/download/<filename>."""
+    return f"analysis-{analysis_id}-{analysis_type}.{fmt}"
+
+
+def parse_download_name(filename: str) -> tuple[int, str, str]:
+    """(analysis id, type, format) from a download name; anything else is a 404, and no path is built from it."""
+    match = re.fullmatch(r"analysis-(\d{1,10})-(cleaning|rfm|basket|statistical)\.(csv|xlsx)", filename)
+    if not match:
+        raise NotFound(f"no download named {filename[:100]!r}")
+    return int(match.group(1)), match.group(2), match.group(3)
+
+
+def stats_long_rows(summary: dict) -> list[dict]:
+    """A statistical summary as rows of (section, label, value, ...), for paging."""
+    rows = [{"section": "kpis", "label": key, "value": value} for key, value in summary.get("kpis", {}).items()]
+    for section in ("by_month", "by_weekday", "by_hour", "top_products", "top_customers", "top_countries"):
+        rows.extend({"section": section, **entry} for entry in summary.get(section, []))
+    for column, stats in summary.get("describe", {}).items():
+        rows.extend({"section": "describe", "label": f"{column}.{name}", "value": value}
+                    for name, value in stats.items())
+    return rows
+
+
+def stats_long_table(summary: dict) -> pd.DataFrame:
+    """The same rows as one table, for downloads."""
+    return pd.DataFrame(stats_long_rows(summary))
+
+
+def _page_frame(frame: pd.DataFrame, page: Page) -> pd.DataFrame:
+    start = (page.page - 1) * page.per_page
+    return frame.iloc[start:start + page.per_page]
