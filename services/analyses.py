@@ -109,6 +109,8 @@ class AnalysisService:
         """Compute and persist one analysis; on any failure it is marked failed and no result row remains."""
         with self.engine.connect() as conn:
             analysis = analysis_dao.get_analysis_unscoped(conn, analysis_id)
+        if analysis is None:  # deleted (with its file or account) before it started
+            raise NotFound(f"analysis {analysis_id} not found")
         owner_id = analysis["owner_id"]
         workdir: Path | None = None
         try:
@@ -124,7 +126,8 @@ class AnalysisService:
             if request.analysis_type != "cleaning":
                 kept = cleaned.kept(NEEDED_COLUMNS.get(request.analysis_type)) if cleaned else view
             self._checkpoint(job_id, "analysing", 40)
-            workdir = self._artifact_dir(owner_id, file_row["storage_key"], analysis_id)
+            workdir = analysis_artifact_dir(self.files.settings.storage_root, owner_id, file_row["storage_key"],
+                                            analysis_id)
             summary, rows = self._analyse(request, frame, view, kept, cleaned, workdir, list(frame.columns))
             if cleaned and request.analysis_type != "cleaning":
                 summary["cleaning"] = {k: cleaned.summary[k] for k in ("rows_in", "rows_out", "removed")}
@@ -172,7 +175,6 @@ class AnalysisService:
         need(kept, ("amount",), "statistics", columns)
         return statistical_summary(kept, request.specific), {}
 
-    # ---- reading ----------------------------------------------------------------------------------------
     def job(self, owner_id: int, job_id: str) -> dict:
         """A job's state."""
         with self.engine.connect() as conn:
@@ -208,9 +210,6 @@ class AnalysisService:
             roles = apply_overrides(file_row["roles"], request.columns, list(column_types))
             check_role_types(roles, column_types)
             return analysis_dao.insert_analysis(conn, owner_id, file_id, analysis_type, params, status, utc_now())
-
-    def _artifact_dir(self, owner_id: int, storage_key: str, analysis_id: int) -> Path:
-        return analysis_artifact_dir(self.files.settings.storage_root, owner_id, storage_key, analysis_id)
 
     @staticmethod
     def _make_artifact_dir(workdir: Path) -> None:
