@@ -61,8 +61,6 @@ def handle_unexpected(error: Exception) -> Response:
     """Anything else is a bug: log it with the request id, tell the client only the id."""
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
-    if isinstance(error, RecursionError):  # the JSON parser on a body nested thousands of levels deep
-        return problem(400, "Malformed JSON", "the request body is nested too deeply", "malformed-json")
     logger.exception("unhandled error in request %s", g.get("request_id"))
     return problem(500, "Internal server error",
                    f"an unexpected error occurred; quote request id {g.get('request_id')} when reporting it")

@@ -56,8 +56,8 @@ def list_analyses(conn: Connection, owner_id: int, page: Page, file_id: int | No
 
 
 def set_status(conn: Connection, analysis_id: int, status: str, now: datetime | None = None,
-               summary: dict | None = None, error: str | None = None) -> None:
-    """Record a state change (and, when finishing, the summary or the error)."""
+               summary: dict | None = None, error: str | None = None) -> bool:
+    """Record a state change (and, when finishing, the summary or the error); False if the analysis is gone."""
     values: dict = {"status": status}
     if summary is not None:
         values["summary"] = summary
@@ -65,7 +65,7 @@ def set_status(conn: Connection, analysis_id: int, status: str, now: datetime | 
         values["error"] = error[:5000]
     if now is not None:
         values["finished_at"] = now
-    conn.execute(update(analyses).where(analyses.c.id == analysis_id).values(**values))
+    return conn.execute(update(analyses).where(analyses.c.id == analysis_id).values(**values)).rowcount > 0
 
 
 def delete_analysis(conn: Connection, analysis_id: int, owner_id: int) -> bool:

@@ -37,6 +37,13 @@ def list_files(conn: Connection, owner_id: int, page: Page) -> tuple[int, list[d
     return paginate(conn, query, page, FILE_SORT_COLUMNS, files.c.id)
 
 
+def transaction_files(conn: Connection, owner_id: int) -> list[dict]:
+    """The owner's transaction-layout files, newest first (id and roles only)."""
+    query = (select(files.c.id, files.c.roles).where(files.c.owner_id == owner_id, files.c.layout == "transactions")
+             .order_by(files.c.id.desc()))
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
 def delete_file(conn: Connection, file_id: int, owner_id: int) -> bool:
     """Delete the owner's file row; True if it existed."""
     return conn.execute(delete(files).where(files.c.id == file_id, files.c.owner_id == owner_id)).rowcount > 0

@@ -25,3 +25,9 @@ def paginate(conn: Connection, query: Select, page: Page, sortable: dict, tiebre
         ordered = ordered.order_by(column.desc() if page.order == "desc" else column.asc())
     ordered = ordered.order_by(tiebreak).limit(page.per_page).offset((page.page - 1) * page.per_page)
     return total, [dict(row._mapping) for row in conn.execute(ordered)]
+
+
+def page_slice(rows, page: Page):
+    """One page of an in-memory list or DataFrame (for results that do not live in SQL)."""
+    start = (page.page - 1) * page.per_page
+    return rows.iloc[start:start + page.per_page] if hasattr(rows, "iloc") else rows[start:start + page.per_page]

@@ -15,6 +15,7 @@ RFM_SORT = {name: rfm_rows.c[name] for name in ("customer_id", "recency", "frequ
                                                 "f_score", "m_score", "rfm_score", "segment", "cluster")}
 RULE_SORT = {name: basket_rules.c[name] for name in ("count", "support", "confidence", "lift", "leverage",
                                                      "conviction")}
+RULE_COLUMNS = ("antecedents", "consequents", "count", "support", "confidence", "lift", "leverage", "conviction")
 ITEMSET_SORT = {name: frequent_itemsets.c[name] for name in ("size", "count", "support")}
 BATCH = 5000
 

@@ -1,13 +1,12 @@
 """User administration, admin role only (seed 004 shapes)."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from middlewares.auth import require_role
 from middlewares.services import services
 from models.pagination import Page
-from routes.schemas import BaseSchema, MessageSchema, UserSchema, page_args_schema, page_schema
+from routes.schemas import BaseSchema, Blueprint, MessageSchema, UserSchema, page_args_schema, page_schema
 from services.accounts import ROLES
 from services.admin import USER_SORT_FIELDS
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import io
 
 from flask import jsonify, request, send_file
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from middlewares.auth import current_user
 from middlewares.services import services
 from models.pagination import Page
-from routes.schemas import BaseSchema, MessageSchema, PageArgsSchema, UTCDateTime, page_schema
+from routes.schemas import BaseSchema, Blueprint, MessageSchema, PageArgsSchema, UTCDateTime, page_schema
 from services.analysis.params import ANALYSIS_TYPES
+from services.results import ANALYSIS_SORT_FIELDS, DOWNLOAD_FORMATS, ITEMSET_SORT_FIELDS
 
 blp = Blueprint("analyses", __name__, url_prefix="/api", description="Run analyses and read their results")
 
@@ -40,6 +40,7 @@ class AnalysisSchema(BaseSchema):
 
 class JobSchema(BaseSchema):
     job_id = fields.String()
+    cancel_requested = fields.Boolean(metadata={"description": "a running job stops at its next stage"})
     status = fields.String(metadata={"enum": ["queued", "running", "finished", "failed", "cancelled"]})
     progress = fields.Integer()
     stage = fields.String()
@@ -50,7 +51,7 @@ class JobSchema(BaseSchema):
 
 
 class AnalysisListArgsSchema(PageArgsSchema):
-    sort = fields.String(load_default=None, validate=validate.OneOf(("id", "created_at", "type", "status")))
+    sort = fields.String(load_default=None, validate=validate.OneOf(ANALYSIS_SORT_FIELDS))
     file_id = fields.Integer(validate=validate.Range(min=1))
     type = fields.String(validate=validate.OneOf(ANALYSIS_TYPES))
 
@@ -63,12 +64,12 @@ class ResultArgsSchema(PageArgsSchema):
 
 
 class ItemsetArgsSchema(PageArgsSchema):
-    sort = fields.String(load_default=None, validate=validate.OneOf(("size", "count", "support")))
+    sort = fields.String(load_default=None, validate=validate.OneOf(ITEMSET_SORT_FIELDS))
     item = fields.String(validate=validate.Length(max=500))
 
 
 class DownloadArgsSchema(BaseSchema):
-    format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "xlsx")))
+    format = fields.String(load_default="csv", validate=validate.OneOf(DOWNLOAD_FORMATS))
 
 
 class PredictSchema(BaseSchema):

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from middlewares.auth import current_user, public
 from middlewares.rate_limit import auth_rate_limit
 from middlewares.services import services
-from routes.schemas import BaseSchema, MessageSchema, TokenSchema, UserSchema
+from routes.schemas import BaseSchema, Blueprint, MessageSchema, TokenSchema, UserSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Register, log in and out")
 

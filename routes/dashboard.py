@@ -1,12 +1,11 @@
 """Seed 001's dashboard and results endpoints."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from middlewares.auth import current_user
 from middlewares.services import services
-from routes.schemas import BaseSchema
+from routes.schemas import BaseSchema, Blueprint
 
 blp = Blueprint("dashboard", __name__, url_prefix="/api", description="Headline numbers (seed 001)")
 

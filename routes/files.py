@@ -5,14 +5,21 @@ import io
 import json
 
 from flask import send_file
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import ValidationError, fields, validate
 
 from middlewares.auth import current_user
 from middlewares.services import services
 from models.pagination import Page
-from routes.schemas import BaseSchema, MessageSchema, PageArgsSchema, UTCDateTime, page_args_schema, page_schema
+from routes.schemas import (
+    BaseSchema,
+    Blueprint,
+    MessageSchema,
+    PageArgsSchema,
+    UTCDateTime,
+    page_args_schema,
+    page_schema,
+)
 from services.files import FILE_SORT_FIELDS
 from services.ingest.reader import LAYOUTS
 from services.transactions import TransactionFilter

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from flask import jsonify
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from middlewares.auth import current_user
 from middlewares.services import services
-from routes.schemas import BaseSchema
+from routes.schemas import BaseSchema, Blueprint
 
 blp = Blueprint("rfm", __name__, url_prefix="/api/rfm", description="Seed 002 RFM shortcuts")
 

@@ -1,11 +1,34 @@
 """Marshmallow schemas shared by several blueprints: users, pages, messages and the problem document."""
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC
 
+import flask_smorest
 import marshmallow as ma
 from marshmallow import fields, validate
+from webargs.flaskparser import FlaskParser
+
+
+class SafeJSONParser(FlaskParser):
+    """webargs' parser, with JSON that Python refuses for its shape (nested thousands deep, an integer of
+    thousands of digits) answered as malformed JSON (400) like any other unparseable body."""
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except (RecursionError, ValueError) as exc:
+            if isinstance(exc, json.JSONDecodeError):
+                raise
+            raise json.JSONDecodeError(f"unusable JSON: {type(exc).__name__}", "<body>", 0) from exc
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint with the safe JSON parser; every routes module uses this one."""
+
+    ARGUMENTS_PARSER = SafeJSONParser()
+
 
 MAX_PER_PAGE = 500
 MAX_PAGE = 1_000_000  # page x per_page stays within every backend's OFFSET range
@@ -28,17 +51,20 @@ class BaseSchema(ma.Schema):
 
 
 def _is_unicode(value) -> bool:
-    """False if the value, or any text nested in it, holds a lone surrogate."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return True
-    if isinstance(value, Mapping):
-        return all(_is_unicode(k) and _is_unicode(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_is_unicode(v) for v in value)
+    """False if the value, or any text nested in it (at any depth, without recursion), holds a lone surrogate."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, Mapping):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return True
 
 

@@ -1,12 +1,11 @@
 """System endpoints: service banner, liveness, readiness and the status of each backing service."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from middlewares.auth import public
 from middlewares.services import services
-from routes.schemas import BaseSchema
+from routes.schemas import BaseSchema, Blueprint
 from services.system import now_iso
 
 blp = Blueprint("system", __name__, description="Service status (public)")

@@ -1,13 +1,12 @@
 """The signed-in user's own profile: read, edit, change password, delete (seed 002 shapes)."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from middlewares.auth import current_user
 from middlewares.services import services
 from routes.auth import USERNAME_RULE
-from routes.schemas import BaseSchema, MessageSchema, TokenSchema, UserSchema
+from routes.schemas import BaseSchema, Blueprint, MessageSchema, TokenSchema, UserSchema
 
 blp = Blueprint("user", __name__, url_prefix="/api/user", description="Your own profile")
 

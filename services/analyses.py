@@ -25,7 +25,7 @@ from models.tables import basket_rules, frequent_itemsets, rfm_rows
 from services.analysis import rfm as rfm_module
 from services.analysis.basket import basket_analysis
 from services.analysis.cleaning import clean
-from services.analysis.frame import canonical, need
+from services.analysis.frame import canonical, check_needed_roles
 from services.analysis.params import AnalysisRequest, parse_request
 from services.analysis.stats import statistical_summary
 from services.errors import AppError, Conflict, NotFound, ServiceUnavailable
@@ -58,7 +58,10 @@ class AnalysisService:
         analysis_id = self._create(owner_id, file_id, analysis_type, params, status="running")
         self.run(analysis_id)
         with self.engine.connect() as conn:
-            return describe_analysis(analysis_dao.get_analysis(conn, analysis_id, owner_id))
+            row = analysis_dao.get_analysis(conn, analysis_id, owner_id)
+        if row is None:
+            raise NotFound(f"analysis {analysis_id} was deleted while it ran")
+        return describe_analysis(row)
 
     def submit(self, owner_id: int, file_id: int, analysis_type: str, params: dict) -> dict:
         """Queue an analysis as a job; returns the job."""
@@ -128,7 +131,7 @@ class AnalysisService:
             self._checkpoint(job_id, "analysing", 40)
             workdir = analysis_artifact_dir(self.files.settings.storage_root, owner_id, file_row["storage_key"],
                                             analysis_id)
-            summary, rows = self._analyse(request, frame, view, kept, cleaned, workdir, list(frame.columns))
+            summary, rows = self._analyse(request, view, kept, cleaned, workdir)
             if cleaned and request.analysis_type != "cleaning":
                 summary["cleaning"] = {k: cleaned.summary[k] for k in ("rows_in", "rows_out", "removed")}
             self._checkpoint(job_id, "saving", 80)
@@ -137,7 +140,8 @@ class AnalysisService:
                     result_dao.clear_results(conn, analysis_id)
                     for table, table_rows in rows.items():
                         result_dao.bulk_insert(conn, table, analysis_id, table_rows)
-                    analysis_dao.set_status(conn, analysis_id, "finished", utc_now(), summary=summary)
+                    if not analysis_dao.set_status(conn, analysis_id, "finished", utc_now(), summary=summary):
+                        raise NotFound("the file was deleted while the analysis ran")
             except IntegrityError as exc:  # the analysis row went with its file or account meanwhile
                 raise NotFound("the file was deleted while the analysis ran") from exc
         except Cancelled:
@@ -150,7 +154,7 @@ class AnalysisService:
             self._fail(analysis_id, "failed", f"internal error: {type(exc).__name__}", workdir)
             raise
 
-    def _analyse(self, request: AnalysisRequest, frame, view, kept, cleaned, workdir: Path, columns: list) -> tuple:
+    def _analyse(self, request: AnalysisRequest, view, kept, cleaned, workdir: Path) -> tuple:
         kind = request.analysis_type
         if kind == "cleaning":
             # Only the removed rows' positions and reasons are stored; the rows themselves stay in the file's copy.
@@ -161,7 +165,6 @@ class AnalysisService:
             return (cleaned.summary if cleaned else {"rows_in": len(view), "rows_out": len(view), "removed": {}},
                     {})
         if kind == "rfm":
-            need(kept, ("customer", "date", "amount"), "RFM", columns)
             result = rfm_module.rfm_analysis(kept, request.specific)
             self._make_artifact_dir(workdir)
             joblib.dump(result.model, workdir / MODEL_FILE)
@@ -172,7 +175,6 @@ class AnalysisService:
                        "rules": len(result.rules), "rules_total": result.rules_total, "truncated": result.truncated,
                        "min_count": result.min_count}
             return summary, {basket_rules: _rule_rows(result.rules), frequent_itemsets: _itemset_rows(result.itemsets)}
-        need(kept, ("amount",), "statistics", columns)
         return statistical_summary(kept, request.specific), {}
 
     def job(self, owner_id: int, job_id: str) -> dict:
@@ -209,6 +211,7 @@ class AnalysisService:
             column_types = {column["name"]: column["type"] for column in file_row["columns"]}
             roles = apply_overrides(file_row["roles"], request.columns, list(column_types))
             check_role_types(roles, column_types)
+            check_needed_roles(analysis_type, roles, list(column_types))
             return analysis_dao.insert_analysis(conn, owner_id, file_id, analysis_type, params, status, utc_now())
 
     @staticmethod
@@ -245,8 +248,8 @@ class AnalysisService:
 def describe_job(row: dict) -> dict:
     """A job as the API shows it."""
     return {"job_id": row["id"], "status": row["status"], "progress": row["progress"], "stage": row["stage"],
-            "analysis_id": row["analysis_id"], "error": row["error"], "created_at": row["created_at"],
-            "updated_at": row["updated_at"]}
+            "analysis_id": row["analysis_id"], "error": row["error"], "cancel_requested": row["cancel_requested"],
+            "created_at": row["created_at"], "updated_at": row["updated_at"]}
 
 def _rfm_rows(customers: pd.DataFrame) -> list[dict]:
     columns = ["customer_id", "recency", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_score",

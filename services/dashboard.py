@@ -7,7 +7,7 @@ from models import analyses as analysis_dao
 from models import files as file_dao
 from models.pagination import Page
 from services.analysis.cleaning import clean
-from services.analysis.frame import canonical
+from services.analysis.frame import canonical, has_money
 from services.analysis.params import parse_request
 from services.analysis.stats import StatsParams, statistical_summary
 from services.files import FileService
@@ -48,9 +48,8 @@ class DashboardService:
     def _newest_transactions_file(self, owner_id: int) -> int | None:
         """The newest file with money in it (basket-layout files have none)."""
         with self.engine.connect() as conn:
-            _total, files = file_dao.list_files(conn, owner_id, Page(per_page=20, sort="id", order="desc"))
-        return next((f["id"] for f in files if f["layout"] == "transactions"
-                     and ("amount" in f["roles"] or {"quantity", "unit_price"} <= set(f["roles"]))), None)
+            candidates = file_dao.transaction_files(conn, owner_id)
+        return next((f["id"] for f in candidates if has_money(f["roles"])), None)
 
     def _summary(self, owner_id: int, file_id: int | None) -> dict | None:
         if file_id is None:

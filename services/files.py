@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from models import files as file_dao
 from models.database import utc_now
-from models.pagination import Page
+from models.pagination import Page, page_slice
 from services.errors import Invalid, NotFound
 from services.exports import csv_bytes
 from services.ingest.archives import ArchiveLimits
@@ -120,9 +120,8 @@ class FileService:
         """One page of the file's rows that match the filters."""
         row, frame = self.load_frame(owner_id, file_id)
         matched = sort_rows(filter_transactions(frame, row["roles"], wanted), page.sort, page.order)
-        start = (page.page - 1) * page.per_page
         return {"total": len(matched), "page": page.page, "per_page": page.per_page,
-                "columns": list(frame.columns), "items": json_records(matched.iloc[start:start + page.per_page])}
+                "columns": list(frame.columns), "items": json_records(page_slice(matched, page))}
 
     def export_csv(self, owner_id: int, file_id: int, wanted: TransactionFilter) -> tuple[str, bytes]:
         """The matching rows as a formula-safe CSV, with a download name."""

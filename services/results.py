@@ -2,6 +2,7 @@
 scoped to the owner; result rows are read by an analysis id loaded with its owner just before."""
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 
@@ -12,10 +13,10 @@ from sqlalchemy import Engine
 from models import analyses as analysis_dao
 from models import files as file_dao
 from models import results as result_dao
-from models.pagination import Page
+from models.pagination import Page, page_slice
 from services.analysis import rfm as rfm_module
 from services.analysis.basket import recommendations
-from services.analysis.params import parse_request
+from services.analysis.params import ANALYSIS_TYPES, parse_request
 from services.errors import Conflict, Invalid, NotFound
 from services.exports import csv_bytes, xlsx_bytes
 from services.files import FileService
@@ -24,6 +25,10 @@ from services.storage import MODEL_FILE, REMOVED_ROWS_FILE, analysis_artifact_di
 from services.transactions import sort_rows
 
 DOWNLOAD_FORMATS = ("csv", "xlsx")
+_DOWNLOAD_NAME = re.compile(rf"analysis-([1-9]\d{{0,9}})-({'|'.join(ANALYSIS_TYPES)})\.({'|'.join(DOWNLOAD_FORMATS)})")
+ANALYSIS_SORT_FIELDS = tuple(analysis_dao.ANALYSIS_SORT_COLUMNS)
+ITEMSET_SORT_FIELDS = tuple(result_dao.ITEMSET_SORT)
+logger = logging.getLogger(__name__)
 
 
 class ResultService:
@@ -59,6 +64,10 @@ class ResultService:
         """One page of result rows: customers (rfm), rules (basket), removed rows (cleaning), tables (statistical)."""
         analysis = self._finished(owner_id, analysis_id)
         kind = analysis["type"]
+        for name, value, applies_to in (("segment", segment, "rfm"), ("cluster", cluster, "rfm"),
+                                         ("item", item, "basket")):
+            if value is not None and kind != applies_to:
+                raise Invalid.field(name, f"filters {applies_to} results; this is a {kind} analysis")
         if kind in ("rfm", "basket"):
             sortable = result_dao.RFM_SORT if kind == "rfm" else result_dao.RULE_SORT
             if page.sort and page.sort not in sortable:
@@ -75,8 +84,7 @@ class ResultService:
             if page.sort:
                 raise Invalid.field("sort", "statistical tables keep their own order")
             table = stats_long_rows(analysis["summary"])
-            start = (page.page - 1) * page.per_page
-            total, rows = len(table), table[start:start + page.per_page]
+            total, rows = len(table), page_slice(table, page)
         return {"total": total, "page": page.page, "per_page": page.per_page, "items": rows}
 
     def rfm_rows_of_latest(self, owner_id: int, file_id: int) -> list[dict]:
@@ -101,8 +109,7 @@ class ResultService:
         self._finished(owner_id, analysis_id, "basket")
         with self.engine.connect() as conn:
             rows = result_dao.rules_with_antecedent_item(conn, analysis_id, item)
-        rules = pd.DataFrame(rows, columns=["antecedents", "consequents", "count", "support", "confidence", "lift",
-                                            "leverage", "conviction"])
+        rules = pd.DataFrame(rows, columns=list(result_dao.RULE_COLUMNS))
         rules["antecedents"] = rules["antecedents"].map(tuple)
         rules["consequents"] = rules["consequents"].map(tuple)
         return {"item": item, "recommendations": recommendations(rules, item, limit)}
@@ -127,7 +134,7 @@ class ResultService:
     def predict(self, owner_id: int, analysis_id: int, recency: float, frequency: float, monetary: float) -> dict:
         """Scores, segment and cluster of a hypothetical customer under a finished rfm analysis."""
         analysis = self._finished(owner_id, analysis_id, "rfm")
-        model = joblib.load(self._artifact(owner_id, analysis, MODEL_FILE))
+        model = _read_artifact(joblib.load, self._artifact(owner_id, analysis, MODEL_FILE))
         return rfm_module.predict(model, recency, frequency, monetary)
 
     def download(self, owner_id: int, analysis_id: int, fmt: str) -> tuple[str, bytes, str]:
@@ -173,29 +180,28 @@ class ResultService:
     def _artifact(self, owner_id: int, analysis: dict, name: str):
         with self.engine.connect() as conn:
             file_row = file_dao.get_file(conn, analysis["file_id"], owner_id)
-        path = analysis_artifact_dir(self.files.settings.storage_root, owner_id, file_row["storage_key"],
+        if file_row is None:
+            raise NotFound(f"analysis {analysis['id']} not found")
+        return analysis_artifact_dir(self.files.settings.storage_root, owner_id, file_row["storage_key"],
                                      analysis["id"]) / name
-        if not path.exists():
-            raise NotFound(f"the stored results of analysis {analysis['id']} are missing; run it again")
-        return path
 
-    def _removed_rows(self, owner_id: int, analysis: dict, page: Page | None = None) -> tuple[int, pd.DataFrame]:
-        """How many rows the cleaning removed, and those rows (one page of them unless sorting needs all) with
-        `row` (1-based position among the file's data rows) and `reason`."""
-        reasons = pd.read_parquet(self._artifact(owner_id, analysis, REMOVED_ROWS_FILE))
+    def _removed_rows(self, owner_id: int, analysis: dict, page: Page) -> tuple[int, pd.DataFrame]:
+        """How many rows the cleaning removed, and one page of them with `removed_row` (1-based position among
+        the file's data rows) and `removed_reason` (names no column of an upload can collide with)."""
+        reasons = _read_artifact(pd.read_parquet, self._artifact(owner_id, analysis, REMOVED_ROWS_FILE))
         _file, frame = self.files.load_frame(owner_id, analysis["file_id"])
-        chosen = _page_frame(reasons, page) if page and not page.sort else reasons
+        chosen = reasons if page.sort else page_slice(reasons, page)
         rows = frame.iloc[chosen["row"].to_numpy() - 1].reset_index(drop=True)
-        rows = rows.assign(row=chosen["row"].to_numpy(), reason=chosen["reason"].to_numpy())
-        if page and page.sort:
-            rows = _page_frame(sort_rows(rows, page.sort, page.order), page)
+        rows = rows.assign(removed_row=chosen["row"].to_numpy(), removed_reason=chosen["reason"].to_numpy())
+        if page.sort:
+            rows = page_slice(sort_rows(rows, page.sort, page.order), page)
         return len(reasons), rows
 
     def _result_table(self, owner_id: int, analysis: dict) -> pd.DataFrame:
         """All result rows of an analysis as one table (what a download holds)."""
         kind, analysis_id = analysis["type"], analysis["id"]
         if kind == "cleaning":
-            reasons = pd.read_parquet(self._artifact(owner_id, analysis, REMOVED_ROWS_FILE))
+            reasons = _read_artifact(pd.read_parquet, self._artifact(owner_id, analysis, REMOVED_ROWS_FILE))
             _file, frame = self.files.load_frame(owner_id, analysis["file_id"])
             return frame.drop(index=frame.index[reasons["row"].to_numpy() - 1])
         if kind == "statistical":
@@ -203,7 +209,7 @@ class ResultService:
         with self.engine.connect() as conn:
             if kind == "rfm":
                 return pd.DataFrame(result_dao.all_rfm_rows(conn, analysis_id))
-            rules = pd.DataFrame(result_dao.all_rules(conn, analysis_id))
+            rules = pd.DataFrame(result_dao.all_rules(conn, analysis_id), columns=list(result_dao.RULE_COLUMNS))
         if not rules.empty:
             rules["antecedents"] = rules["antecedents"].map(", ".join)
             rules["consequents"] = rules["consequents"].map(", ".join)
@@ -225,7 +231,7 @@ def download_name(analysis_id: int, analysis_type: str, fmt: str = "csv") -> str
 
 def parse_download_name(filename: str) -> tuple[int, str, str]:
     """(analysis id, type, format) from a download name; anything else is a 404, and no path is built from it."""
-    match = re.fullmatch(r"analysis-(\d{1,10})-(cleaning|rfm|basket|statistical)\.(csv|xlsx)", filename)
+    match = _DOWNLOAD_NAME.fullmatch(filename)
     if not match:
         raise NotFound(f"no download named {filename[:100]!r}")
     return int(match.group(1)), match.group(2), match.group(3)
@@ -247,6 +253,9 @@ def stats_long_table(summary: dict) -> pd.DataFrame:
     return pd.DataFrame(stats_long_rows(summary))
 
 
-def _page_frame(frame: pd.DataFrame, page: Page) -> pd.DataFrame:
-    start = (page.page - 1) * page.per_page
-    return frame.iloc[start:start + page.per_page]
+def _read_artifact(reader, path):
+    """An artifact read that treats a file removed meanwhile (its upload deleted) as not found."""
+    try:
+        return reader(path)
+    except FileNotFoundError as exc:
+        raise NotFound("the results of this analysis are gone (was its file deleted?)") from exc

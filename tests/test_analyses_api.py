@@ -56,7 +56,7 @@ def test_cleaning_counts_rows_and_keeps_the_removed_ones(client, alice):
                                   "duplicates": 0}
     removed = client.get(f"/api/analyses/{body['analysis_id']}/results?per_page=2", headers=alice.headers).json
     assert removed["total"] == 4 and len(removed["items"]) == 2
-    assert removed["items"][0]["reason"] == "cancellations" and removed["items"][0]["row"] == 5
+    assert removed["items"][0]["removed_reason"] == "cancellations" and removed["items"][0]["removed_row"] == 5
     cleaned = client.get(f"/api/download/{body['download']}", headers=alice.headers)
     assert cleaned.status_code == 200 and cleaned.mimetype == "text/csv"
     lines = cleaned.get_data(as_text=True).splitlines()
@@ -154,15 +154,18 @@ def test_body_validation(client, alice):
     assert_problem(client.post("/api/process", headers=alice.headers, json={"file_id": 999, "type": "rfm"}), 404)
 
 
-def test_a_missing_role_is_422_naming_it_and_the_analysis_is_failed_without_rows(app, client, alice):
+def test_a_missing_role_is_422_naming_it_now_or_as_a_job_and_nothing_is_stored(client, alice):
     body = "Order,Product,Qty,Price\n1,A,1,2.0\n2,B,2,3.0\n"
     file_id = upload(client, alice, body, "no_customer.csv")
-    response = process(client, alice, file_id, "rfm")
-    problem = assert_problem(response, 422, "columns.customer")
-    assert "customer" in problem["detail"] and "Order, Product, Qty, Price" in problem["detail"]
-    listed = client.get(f"/api/analyses?file_id={file_id}", headers=alice.headers).json
-    assert listed["total"] == 1 and listed["items"][0]["status"] == "failed"
-    assert "customer" in listed["items"][0]["error"]
+    for headers in (alice.headers, {**alice.headers, "Prefer": "respond-async"}):
+        response = client.post("/api/process", headers=headers, json={"file_id": file_id, "type": "rfm"})
+        problem = assert_problem(response, 422, "columns.customer")
+        assert "customer" in problem["detail"] and "Order, Product, Qty, Price" in problem["detail"]
+    assert client.get(f"/api/analyses?file_id={file_id}", headers=alice.headers).json["total"] == 0
+    with GROCERIES.open("rb") as handle:
+        baskets = client.post("/api/upload", headers=alice.headers, data={"file": (handle, "groceries.csv")},
+                              content_type="multipart/form-data").json["file_id"]
+    assert_problem(process(client, alice, baskets, "statistical"), 422, "columns.amount")
 
 
 def test_too_few_customers_for_the_clusters(client, alice):
@@ -389,7 +392,7 @@ def test_hostile_json_shapes(client, alice):
     deep = "[" * 50_000 + "]" * 50_000
     response = client.post("/api/auth/login", data=f'{{"identifier": {deep}, "password": "x"}}',
                            content_type="application/json")
-    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+    assert response.status_code in (400, 422) and response.mimetype == "application/problem+json"
     file_id = upload(client, alice)
     assert_problem(process(client, alice, file_id, "basket", country="\ud800"), 422)
     assert_problem(client.post("/api/process", headers=alice.headers,
@@ -461,6 +464,25 @@ def test_deleting_the_file_during_a_run_leaves_nothing_behind(app, client, alice
     leftovers = [p for p in app.config["UPLOAD_DIR"].rglob("*") if p.is_file()]
     assert leftovers == []
     assert client.get("/api/analyses", headers=alice.headers).json["total"] == 0
+
+
+def test_big_json_numbers_are_400_not_500(client, alice):
+    huge = "9" * 5000
+    for path in ("/api/auth/login", "/api/process"):
+        response = client.post(path, headers=alice.headers, data=f'{{"file_id": {huge}, "identifier": "x"}}',
+                               content_type="application/json")
+        assert response.status_code == 400 and response.mimetype == "application/problem+json", path
+
+
+def test_filters_that_do_not_apply_are_422_and_empty_rule_downloads_keep_their_header(client, alice):
+    file_id = upload(client, alice)
+    rfm_id = process(client, alice, file_id, "rfm", n_clusters=2).json["analysis_id"]
+    assert_problem(client.get(f"/api/analyses/{rfm_id}/results?item=Cup", headers=alice.headers), 422, "item")
+    basket_id = process(client, alice, file_id, "basket", min_support=1.0).json["analysis_id"]
+    assert_problem(client.get(f"/api/analyses/{basket_id}/results?segment=Lost", headers=alice.headers), 422)
+    empty = client.get(f"/api/analyses/{basket_id}/download", headers=alice.headers).get_data(as_text=True)
+    assert empty.splitlines() == ["antecedents,consequents,count,support,confidence,lift,leverage,conviction"]
+    assert_problem(client.get(f"/api/download/analysis-0{basket_id}-basket.csv", headers=alice.headers), 404)
 
 
 def test_a_download_name_must_match_the_analysis_type(client, alice):
