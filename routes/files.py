@@ -78,7 +78,12 @@ class UploadedSchema(FileSchema):
     message = fields.String()
 
 
-FileListItemSchema = type("FileListItemSchema", (FileSchema,), {"Meta": type("Meta", (), {"exclude": ("preview",)})})
+class FileListItemSchema(FileSchema):
+    class Meta:
+        exclude = ("preview",)
+
+
+
 FilePageArgsSchema = page_args_schema("FilePageArgsSchema", FILE_SORT_FIELDS)
 FilePageSchema = page_schema("FilePageSchema", FileListItemSchema)
 
