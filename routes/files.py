@@ -83,7 +83,6 @@ class FileListItemSchema(FileSchema):
         exclude = ("preview",)
 
 
-
 FilePageArgsSchema = page_args_schema("FilePageArgsSchema", FILE_SORT_FIELDS)
 FilePageSchema = page_schema("FilePageSchema", FileListItemSchema)
 
