@@ -17,7 +17,6 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from models import analyses as analysis_dao
-from models import files as file_dao
 from models import jobs as job_dao
 from models import results as result_dao
 from models.database import utc_now
@@ -33,7 +32,7 @@ from services.files import FileService
 from services.ingest.roles import apply_overrides, check_role_types
 from services.jobs import RqQueue, ThreadQueue
 from services.results import describe_analysis
-from services.storage import MODEL_FILE, REMOVED_ROWS_FILE, analysis_artifact_dir
+from services.storage import MODEL_FILE, REMOVED_ROWS_FILE
 
 logger = logging.getLogger(__name__)
 # The canonical columns each analysis reads (statistical reads them all): copying fewer rows is cheaper.
@@ -129,8 +128,7 @@ class AnalysisService:
             if request.analysis_type != "cleaning":
                 kept = cleaned.kept(NEEDED_COLUMNS.get(request.analysis_type)) if cleaned else view
             self._checkpoint(job_id, "analysing", 40)
-            workdir = analysis_artifact_dir(self.files.settings.storage_root, owner_id, file_row["storage_key"],
-                                            analysis_id)
+            workdir = self.files.analysis_dir(owner_id, file_row, analysis_id)
             summary, rows = self._analyse(request, view, kept, cleaned, workdir)
             if cleaned and request.analysis_type != "cleaning":
                 summary["cleaning"] = {k: cleaned.summary[k] for k in ("rows_in", "rows_out", "removed")}
@@ -205,9 +203,7 @@ class AnalysisService:
     def _create(self, owner_id: int, file_id: int, analysis_type: str, params: dict, status: str) -> int:
         request = parse_request(analysis_type, params)  # refuse bad params before anything is stored
         with self.engine.begin() as conn:
-            file_row = file_dao.get_file(conn, file_id, owner_id)
-            if file_row is None:
-                raise NotFound(f"file {file_id} not found")
+            file_row = self.files.owned_row(owner_id, file_id, conn)
             column_types = {column["name"]: column["type"] for column in file_row["columns"]}
             roles = apply_overrides(file_row["roles"], request.columns, list(column_types))
             check_role_types(roles, column_types)

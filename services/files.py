@@ -22,7 +22,7 @@ from services.ingest.archives import ArchiveLimits
 from services.ingest.reader import LAYOUTS, PARQUET_NAME, IngestOptions, ingest_to_parquet, json_records
 from services.ingest.sniff import extension_of
 from services.sandbox import SandboxLimits, run_sandboxed
-from services.storage import display_name, file_storage_dir, user_storage_dir
+from services.storage import analysis_artifact_dir, display_name, file_storage_dir, user_storage_dir
 from services.transactions import TransactionFilter, filter_transactions, sort_rows
 
 logger = logging.getLogger(__name__)
@@ -94,27 +94,30 @@ class FileService:
 
     def get_file(self, owner_id: int, file_id: int) -> dict:
         """One file's metadata with its preview."""
-        return describe_file(self._owned(owner_id, file_id))
+        return describe_file(self.owned_row(owner_id, file_id))
 
     def delete_file(self, owner_id: int, file_id: int) -> None:
         """Delete the metadata (and, by cascade, results) and then the stored files."""
         with self.engine.begin() as conn:
-            row = self._owned(owner_id, file_id, conn)
+            row = self.owned_row(owner_id, file_id, conn)
             file_dao.delete_file(conn, file_id, owner_id)
-        shutil.rmtree(file_storage_dir(self.settings.storage_root, owner_id, row["storage_key"]), ignore_errors=True)
+        shutil.rmtree(self._folder(owner_id, row), ignore_errors=True)
 
     def load_frame(self, owner_id: int, file_id: int) -> tuple[dict, pd.DataFrame]:
         """The file's metadata and its canonical table (read-only: shared with other requests on this file)."""
-        row = self._owned(owner_id, file_id)
-        path = file_storage_dir(self.settings.storage_root, owner_id, row["storage_key"]) / PARQUET_NAME
+        row = self.owned_row(owner_id, file_id)
+        path = self._folder(owner_id, row) / PARQUET_NAME
         if not path.exists():
             raise NotFound(f"the stored data of file {file_id} is missing; upload it again")
         return row, _read_parquet(str(path))
 
     def duplicate_rows(self, owner_id: int, file_row: dict) -> pd.Series:
         """Which rows of the file repeat an earlier row exactly (kept with the cached frame)."""
-        path = file_storage_dir(self.settings.storage_root, owner_id, file_row["storage_key"]) / PARQUET_NAME
-        return _duplicate_rows(str(path))
+        return _duplicate_rows(str(self._folder(owner_id, file_row) / PARQUET_NAME))
+
+    def analysis_dir(self, owner_id: int, file_row: dict, analysis_id: int) -> Path:
+        """Where an analysis of this file keeps its artifacts (deleted with the file)."""
+        return analysis_artifact_dir(self.settings.storage_root, owner_id, file_row["storage_key"], analysis_id)
 
     def transactions(self, owner_id: int, file_id: int, wanted: TransactionFilter, page: Page) -> dict:
         """One page of the file's rows that match the filters."""
@@ -143,14 +146,18 @@ class FileService:
             logger.info("retention removed %s raw upload(s)", len(expired))
         return len(expired)
 
-    def _owned(self, owner_id: int, file_id: int, conn=None) -> dict:
+    def owned_row(self, owner_id: int, file_id: int, conn=None) -> dict:
+        """The owner's file row (on `conn` if given, inside the caller's transaction), or NotFound."""
         if conn is None:
             with self.engine.connect() as own_conn:
-                return self._owned(owner_id, file_id, own_conn)
+                return self.owned_row(owner_id, file_id, own_conn)
         row = file_dao.get_file(conn, file_id, owner_id)
         if row is None:
             raise NotFound(f"file {file_id} not found")
         return row
+
+    def _folder(self, owner_id: int, row: dict) -> Path:
+        return file_storage_dir(self.settings.storage_root, owner_id, row["storage_key"])
 
 
 @lru_cache(maxsize=2)

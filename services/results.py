@@ -21,7 +21,7 @@ from services.errors import Conflict, Invalid, NotFound
 from services.exports import csv_bytes, xlsx_bytes
 from services.files import FileService
 from services.ingest.reader import json_records
-from services.storage import MODEL_FILE, REMOVED_ROWS_FILE, analysis_artifact_dir
+from services.storage import MODEL_FILE, REMOVED_ROWS_FILE
 from services.transactions import sort_rows
 
 DOWNLOAD_FORMATS = ("csv", "xlsx")
@@ -56,8 +56,7 @@ class ResultService:
             file_row = file_dao.get_file(conn, analysis["file_id"], owner_id)
             analysis_dao.delete_analysis(conn, analysis_id, owner_id)
         if file_row:
-            shutil.rmtree(analysis_artifact_dir(self.files.settings.storage_root, owner_id, file_row["storage_key"],
-                                                analysis_id), ignore_errors=True)
+            shutil.rmtree(self.files.analysis_dir(owner_id, file_row, analysis_id), ignore_errors=True)
 
     def results(self, owner_id: int, analysis_id: int, page: Page, segment: str | None = None,
                 cluster: int | None = None, item: str | None = None) -> dict:
@@ -90,8 +89,7 @@ class ResultService:
     def rfm_rows_of_latest(self, owner_id: int, file_id: int) -> list[dict]:
         """Seed 002: every customer row of the file's newest finished rfm analysis."""
         with self.engine.connect() as conn:
-            if file_dao.get_file(conn, file_id, owner_id) is None:
-                raise NotFound(f"file {file_id} not found")
+            self.files.owned_row(owner_id, file_id, conn)
             latest = analysis_dao.latest_analysis(conn, owner_id, file_id, "rfm")
             if latest is None:
                 raise NotFound(f"file {file_id} has no finished RFM analysis yet: POST /api/rfm/process/{file_id}")
@@ -182,8 +180,7 @@ class ResultService:
             file_row = file_dao.get_file(conn, analysis["file_id"], owner_id)
         if file_row is None:
             raise NotFound(f"analysis {analysis['id']} not found")
-        return analysis_artifact_dir(self.files.settings.storage_root, owner_id, file_row["storage_key"],
-                                     analysis["id"]) / name
+        return self.files.analysis_dir(owner_id, file_row, analysis["id"]) / name
 
     def _removed_rows(self, owner_id: int, analysis: dict, page: Page) -> tuple[int, pd.DataFrame]:
         """How many rows the cleaning removed, and one page of them with `removed_row` (1-based position among
