@@ -48,6 +48,8 @@ class UploadFormSchema(BaseSchema):
     columns = ColumnMapping(metadata={"description": "JSON {role: column}; overrides the detected roles",
                                       "example": "{\"customer\": \"Customer ID\"}"})
     layout = fields.String(validate=validate.OneOf(LAYOUTS))
+    dayfirst = fields.Boolean(metadata={"description": "dates such as 03/04/2011 are day first (3 April); "
+                                                       "by default month first, with a warning when ambiguous"})
 
 
 class UploadFileSchema(BaseSchema):
@@ -69,6 +71,9 @@ class FileSchema(BaseSchema):
     warnings = fields.List(fields.String())
     source = fields.Dict()
     preview = fields.List(fields.Dict())
+    sheets = fields.List(fields.Dict(), metadata={"description": "a workbook's sheets: [{name, rows}]"})
+    items = fields.Integer(metadata={"description": "basket layout: distinct items"})
+    pairs = fields.Integer(metadata={"description": "basket layout: (basket, item) pairs; rows counts baskets"})
     created_at = UTCDateTime()
     raw_expires_at = UTCDateTime(metadata={"description": "when the raw upload is deleted (the data stays)"})
     raw_available = fields.Boolean()
@@ -125,6 +130,7 @@ def upload(form, files):
     described = services().files.upload(
         current_user()["id"], upload_file.stream, upload_file.filename,
         sheet=form.get("sheet"), columns=form.get("columns"), layout=form.get("layout"),
+        dayfirst=form.get("dayfirst"),
     )
     return {"message": "file uploaded", **described}
 

@@ -131,7 +131,8 @@ class AnalysisService:
             workdir = self.files.analysis_dir(owner_id, file_row, analysis_id)
             summary, rows = self._analyse(request, view, kept, cleaned, workdir)
             if cleaned and request.analysis_type != "cleaning":
-                summary["cleaning"] = {k: cleaned.summary[k] for k in ("rows_in", "rows_out", "removed")}
+                summary["cleaning"] = cleaned.brief()
+                summary["warnings"] = [*summary.get("warnings", []), *cleaned.summary["warnings"]]
             self._checkpoint(job_id, "saving", 80)
             try:
                 with self.engine.begin() as conn:
@@ -171,7 +172,7 @@ class AnalysisService:
             result = basket_analysis(kept, request.specific)
             summary = {"transactions": result.transactions, "items": result.items, "itemsets": len(result.itemsets),
                        "rules": len(result.rules), "rules_total": result.rules_total, "truncated": result.truncated,
-                       "min_count": result.min_count}
+                       "min_count": result.min_count, "no_rules": result.no_rules}
             return summary, {basket_rules: _rule_rows(result.rules), frequent_itemsets: _itemset_rows(result.itemsets)}
         return statistical_summary(kept, request.specific), {}
 

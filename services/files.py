@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from models import files as file_dao
 from models.database import utc_now
 from models.pagination import Page, page_slice
-from services.errors import Invalid, NotFound
+from services.errors import Invalid, NotFound, TooLarge
 from services.exports import csv_bytes
 from services.ingest.archives import ArchiveLimits
 from services.ingest.reader import LAYOUTS, PARQUET_NAME, IngestOptions, ingest_to_parquet, json_records
@@ -38,6 +38,7 @@ class FileSettings:
     raw_retention: timedelta = timedelta(hours=1)
     archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
     sandbox_limits: SandboxLimits = field(default_factory=SandboxLimits)
+    max_upload_bytes: int = 16 * 2**20
 
 
 class FileService:
@@ -48,13 +49,13 @@ class FileService:
         self.settings = settings
 
     def upload(self, owner_id: int, stream: BinaryIO, client_filename: str | None, sheet: str | None = None,
-               columns: dict | None = None, layout: str | None = None) -> dict:
+               columns: dict | None = None, layout: str | None = None, dayfirst: bool | None = None) -> dict:
         """Parse the upload in a sandbox, then store files and metadata together or not at all."""
         filename = display_name(client_filename)
         extension = extension_of(filename)
         if layout is not None and layout not in LAYOUTS:
             raise Invalid.field("layout", f"must be one of {', '.join(LAYOUTS)}")
-        options = IngestOptions(sheet=sheet, columns=columns or {}, layout=layout,
+        options = IngestOptions(sheet=sheet, columns=columns or {}, layout=layout, dayfirst=dayfirst,
                                 limits=self.settings.archive_limits)
         key = uuid.uuid4().hex
         staging = user_storage_dir(self.settings.storage_root, owner_id) / f".staging-{key}"
@@ -62,9 +63,7 @@ class FileService:
         staging.mkdir(parents=True)
         try:
             original = staging / f"{ORIGINAL_STEM}{extension}"
-            with original.open("wb") as sink:
-                shutil.copyfileobj(stream, sink, 1 << 20)
-            size = original.stat().st_size
+            size = _save_capped(stream, original, self.settings.max_upload_bytes)
             if size == 0:
                 raise Invalid("the file is empty")
             metadata = run_sandboxed(ingest_to_parquet, self.settings.sandbox_limits,
@@ -160,6 +159,19 @@ class FileService:
         return file_storage_dir(self.settings.storage_root, owner_id, row["storage_key"])
 
 
+def _save_capped(stream: BinaryIO, target: Path, limit: int) -> int:
+    """Copy the upload to `target`; a file over `limit` bytes is a 413 (the request limit also covers the
+    multipart framing, so it lets a slightly larger file through)."""
+    size = 0
+    with target.open("wb") as sink:
+        while chunk := stream.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(f"the file is larger than the {limit / 2**20:g} MiB upload limit")
+            sink.write(chunk)
+    return size
+
+
 @lru_cache(maxsize=2)
 def _read_parquet(path: str) -> pd.DataFrame:
     """Several analyses usually run on the same file in a row; the Parquet copy never changes once written
@@ -170,6 +182,17 @@ def _read_parquet(path: str) -> pd.DataFrame:
 @lru_cache(maxsize=2)
 def _duplicate_rows(path: str) -> pd.Series:
     return _read_parquet(path).duplicated(keep="first")
+
+
+def _shape(row: dict) -> dict:
+    """A workbook's sheets, a basket file's distinct items and (basket, item) pairs, when the file has them."""
+    source = row["source"] or {}
+    # Always present (null when they do not apply): the schema would read dict attributes such as .items.
+    shape = {key: source.get(key) for key in ("items", "pairs", "sheets")}
+    if shape["sheets"]:  # files uploaded before sheet sizes were kept list bare names
+        shape["sheets"] = [sheet if isinstance(sheet, dict) else {"name": sheet, "rows": None}
+                           for sheet in shape["sheets"]]
+    return shape
 
 
 def describe_file(row: dict) -> dict:
@@ -187,6 +210,7 @@ def describe_file(row: dict) -> dict:
         "format": row["format"],
         "warnings": row["warnings"],
         "source": row["source"],
+        **_shape(row),
         "preview": row.get("preview"),
         "created_at": row["created_at"],
         "raw_expires_at": row["raw_expires_at"],

@@ -46,6 +46,7 @@ def build_services(settings: Mapping, engine: Engine, version: str) -> Services:
                                      max_cells=settings["MAX_SHEET_CELLS"]),
         sandbox_limits=SandboxLimits(memory_bytes=settings["PARSE_MEMORY_MB"] * 2**20,
                                      timeout_seconds=settings["PARSE_TIMEOUT_SECONDS"]),
+        max_upload_bytes=settings["MAX_UPLOAD_MB"] * 2**20,
     )
     file_service = FileService(engine, files)
     return Services(

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from services.analysis.evidence import cancellation_mask, status_mask
 from services.errors import Invalid
 
 logger = logging.getLogger(__name__)
@@ -16,6 +17,7 @@ RULES = (
     "missing_customer",
     "missing_item",
     "unparseable_dates",
+    "excluded_statuses",
     "cancellations",
     "non_positive_quantity",
     "non_positive_price",
@@ -27,6 +29,16 @@ OUTLIER_METHODS = {"iqr": 1.5, "zscore": 3.0}
 HIGH_CARDINALITY = 50
 SKEW_LIMIT = 20.0
 ZEROS_SHARE = 0.05
+# A rule that removes more than this share of the rows or of the revenue says so in `warnings`.
+LOSS_WARNING_SHARE = 0.10
+# Where a removed row's example value comes from, by rule (the first column the view has).
+EXAMPLE_COLUMNS = {
+    "missing_customer": ("invoice", "item", "description"), "missing_item": ("invoice", "customer"),
+    "unparseable_dates": ("invoice", "customer"), "excluded_statuses": ("status",),
+    "cancellations": ("invoice", "quantity", "amount"), "non_positive_quantity": ("quantity",),
+    "non_positive_price": ("unit_price", "amount"), "duplicates": ("invoice", "item", "description"),
+    "outlier": ("amount",),
+}
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,8 @@ class CleaningParams:
     missing_customer: bool = True
     missing_item: bool = True
     unparseable_dates: bool = True
+    excluded_statuses: bool = True
+    exclude_statuses: tuple[str, ...] | None = None  # None: cancelled, refunded, returned (evidence.py)
     cancellations: bool = True
     non_positive_quantity: bool = True
     non_positive_price: bool = True
@@ -51,6 +65,8 @@ class CleaningParams:
             raise Invalid.field("outlier_method", f"must be one of {', '.join(OUTLIER_METHODS)}")
         if self.outlier_threshold is not None and not 0 < self.outlier_threshold <= 100:
             raise Invalid.field("outlier_threshold", "must be between 0 and 100")
+        if self.exclude_statuses is not None and len(self.exclude_statuses) > 100:
+            raise Invalid.field("exclude_statuses", "at most 100 status values")
 
 
 @dataclass
@@ -66,6 +82,11 @@ class CleaningResult:
         mask = self.reasons.isna()
         return self.view.loc[mask, [c for c in columns if c in self.view]] if columns else self.view[mask]
 
+    def brief(self) -> dict:
+        """What the other analyses repeat of the cleaning in their summary."""
+        return {key: self.summary[key] for key in ("rows_in", "rows_out", "removed", "cancellation_evidence",
+                                                    "statuses", "warnings")}
+
 
 def clean(view: pd.DataFrame, original: pd.DataFrame, params: CleaningParams, alerts: bool = True,
           repeated: pd.Series | None = None) -> CleaningResult:
@@ -77,11 +98,11 @@ def clean(view: pd.DataFrame, original: pd.DataFrame, params: CleaningParams, al
     # "duplicate among the remaining rows" is simply "duplicate in the file", computed once per file.
     if repeated is None:
         repeated = original.duplicated(keep="first")
-    applied, skipped = [], {}
+    applied, skipped, found = [], {}, {"cancellation_evidence": {}, "statuses": []}
     for rule in RULES:
         if not getattr(params, rule):
             continue
-        mask = _rule_mask(rule, view, repeated)
+        mask = _rule_mask(rule, view, repeated, params, found)
         if mask is None:
             skipped[rule] = "the file has no column for it"
             continue
@@ -98,6 +119,8 @@ def clean(view: pd.DataFrame, original: pd.DataFrame, params: CleaningParams, al
         "removed": {rule: int(counts.get(rule, 0)) for rule in counted},
         "rules_applied": applied,
         "rules_skipped": skipped,
+        **found,
+        "warnings": loss_warnings(view, reasons, counted),
         "outliers": {key: value for key, value in outliers.items() if key != "rows"},
         "alerts": data_quality_alerts(original, repeated) if alerts else [],
         "params": asdict(params),
@@ -105,7 +128,9 @@ def clean(view: pd.DataFrame, original: pd.DataFrame, params: CleaningParams, al
     return CleaningResult(view, reasons, summary)
 
 
-def _rule_mask(rule: str, view: pd.DataFrame, repeated: pd.Series) -> pd.Series | None:
+def _rule_mask(rule: str, view: pd.DataFrame, repeated: pd.Series, params: CleaningParams,
+               found: dict) -> pd.Series | None:
+    """The rows `rule` removes (None when the file has no column for it); evidence is recorded in `found`."""
     has = view.columns.__contains__
     if rule == "missing_customer":
         return view["customer"].isna() if has("customer") else None
@@ -114,19 +139,49 @@ def _rule_mask(rule: str, view: pd.DataFrame, repeated: pd.Series) -> pd.Series 
         return view[labels].isna().all(axis=1) if labels else None
     if rule == "unparseable_dates":
         return view["date"].isna() if has("date") else None
+    if rule == "excluded_statuses":
+        if not has("status"):
+            return None
+        mask, found["statuses"] = status_mask(view["status"], params.exclude_statuses)
+        return mask
     if rule == "cancellations":
-        parts = []
-        if has("invoice"):
-            parts.append(view["invoice"].astype("string").str.upper().str.startswith("C").fillna(False).astype(bool))
-        if has("quantity"):
-            parts.append((view["quantity"] < 0).fillna(False))
-        return pd.concat(parts, axis=1).any(axis=1) if parts else None
+        mask, found["cancellation_evidence"] = cancellation_mask(view)
+        return mask
     if rule == "non_positive_quantity":
         return (view["quantity"] <= 0).fillna(True) if has("quantity") else None
     if rule == "non_positive_price":
         money = "unit_price" if has("unit_price") else "amount" if has("amount") else None
         return (view[money] <= 0).fillna(True) if money else None
     return repeated
+
+
+def loss_warnings(view: pd.DataFrame, reasons: pd.Series, rules: list[str]) -> list[dict]:
+    """One warning per rule that removed more than LOSS_WARNING_SHARE of the rows or of the (positive) revenue,
+    with its count, both shares and three example values of the removed rows."""
+    rows = len(view)
+    if rows == 0:
+        return []
+    counts = reasons.value_counts()
+    revenue = view["amount"].astype("float64").clip(lower=0) if "amount" in view else None
+    total = float(revenue.sum()) if revenue is not None else 0.0
+    lost = revenue.groupby(reasons).sum() if revenue is not None and total > 0 else pd.Series(dtype="float64")
+    warnings = []
+    for rule in rules:
+        count = int(counts.get(rule, 0))
+        share, revenue_share = count / rows, float(lost.get(rule, 0.0)) / total if total > 0 else 0.0
+        if count == 0 or max(share, revenue_share) <= LOSS_WARNING_SHARE:
+            continue
+        column = next((c for c in EXAMPLE_COLUMNS.get(rule, ()) if c in view), None)
+        removed = view.loc[reasons.eq(rule).fillna(False), column] if column else pd.Series([], dtype=object)
+        examples = [_plain(value) for value in removed.dropna().drop_duplicates().head(3)]
+        warnings.append({
+            "rule": rule, "removed": count, "share": round(share, 4), "revenue_share": round(revenue_share, 4),
+            "column": column, "examples": examples,
+            "message": f"{rule} removed {count:,} of {rows:,} rows ({share:.1%}, {revenue_share:.1%} of the revenue), "
+                       f"for example {', '.join(map(str, examples)) or 'rows without a value'}; switch the rule off "
+                       f"in params.cleaning if these rows are real sales",
+        })
+    return warnings
 
 
 def _outliers(view: pd.DataFrame, kept: pd.Series, params: CleaningParams) -> dict:

@@ -100,10 +100,12 @@ def _coerce(value, hint, field: str):
             return value
         if option is pd.Timestamp and isinstance(value, str):
             return iso_timestamp(value, field)
+        if typing.get_origin(option) is tuple and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
     names = [getattr(o, "__name__", str(o)) for o in options if o is not type(None)]
     raise Invalid.field(field, f"must be {' or '.join(_readable(n) for n in names)}")
 
 
 def _readable(type_name: str) -> str:
     return {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "text",
-            "Timestamp": "an ISO 8601 date"}.get(type_name, type_name)
+            "Timestamp": "an ISO 8601 date", "tuple": "a list of texts"}.get(type_name, type_name)

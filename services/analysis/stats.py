@@ -23,8 +23,9 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from services.analysis.frame import need
+from services.analysis.frame import is_measure, need
 from services.errors import Invalid
+from services.ingest.roles import ROLES
 
 logger = logging.getLogger(__name__)
 
@@ -232,12 +233,18 @@ def _kpis(lines: _Lines) -> dict:
 
 
 # describe and correlation ----------------------------------------------------------------------------------
+def _measures(lines: _Lines) -> dict[str, np.ndarray]:
+    """Every numeric column: the numeric roles, then the file's other numeric columns (see frame.canonical)."""
+    measures = {role: lines.numbers(role) for role in NUMERIC_COLUMNS if lines.numbers(role) is not None}
+    for column, values in lines.view.items():
+        if column not in ROLES and is_measure(values):
+            measures[str(column)] = _floats(values)
+    return measures
+
+
 def _describe(lines: _Lines) -> dict:
     described = {}
-    for role in NUMERIC_COLUMNS:
-        values = lines.numbers(role)
-        if values is None:
-            continue
+    for role, values in _measures(lines).items():
         series = pd.Series(values)
         count = int(series.count())
         q1, median, q3 = series.quantile([0.25, 0.5, 0.75]).tolist() if count else (None, None, None)
@@ -251,8 +258,9 @@ def _describe(lines: _Lines) -> dict:
 
 
 def _correlation(lines: _Lines) -> dict:
-    columns = [role for role in NUMERIC_COLUMNS if lines.numbers(role) is not None]
-    matrix = pd.DataFrame({role: lines.numbers(role) for role in columns}).corr(method="pearson").to_numpy()
+    measures = _measures(lines)
+    columns = list(measures)
+    matrix = pd.DataFrame(measures).corr(method="pearson").to_numpy()
     return {"columns": columns, "matrix": [[_number(value) for value in row] for row in matrix]}
 
 

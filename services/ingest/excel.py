@@ -50,6 +50,14 @@ def read_sheet(path: Path, kind: str, sheet: str) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def read_sheet_or_none(path: Path, kind: str, sheet: str) -> pd.DataFrame | None:
+    """The sheet as read_sheet reads it, or None when it holds no table (empty, or no header row)."""
+    try:
+        return read_sheet(path, kind, sheet)
+    except Invalid:
+        return None
+
+
 def _read_xlsx(path: Path, sheet: str) -> pd.DataFrame:
     reader = fastexcel.read_excel(str(path))
     # Most sheets start with their header: one full parse. A title above it costs a second one.
@@ -72,7 +80,8 @@ def _read_xls(path: Path, sheet: str) -> pd.DataFrame:
     if grid.empty:
         raise Invalid(f"sheet {sheet!r} is empty")
     header_row = _header_row(list(grid.head(HEADER_SEARCH_ROWS).itertuples(index=False)), sheet)
-    return _named(grid.iloc[header_row + 1:], list(grid.iloc[header_row]))
+    # Cell by cell the header row makes every column object; the body alone gives numbers their dtype back.
+    return _named(grid.iloc[header_row + 1:].infer_objects(), list(grid.iloc[header_row]))
 
 
 def _xls_value(cell: xlrd.sheet.Cell, datemode: int):

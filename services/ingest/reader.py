@@ -14,6 +14,7 @@ from services.ingest.columns import check_headers, type_columns
 from services.ingest.jsonfile import read_json_records
 from services.ingest.roles import ID_ROLES, ROLES, apply_overrides, detect_roles
 from services.ingest.sniff import extension_of, sniff
+from services.ingest.timeofday import fold_time_of_day
 
 LAYOUTS = ("transactions", "baskets")
 PARQUET_NAME = "data.parquet"
@@ -23,11 +24,13 @@ BASKET_ROLES = {"invoice": "basket", "item": "item", "description": "item"}
 
 @dataclass(frozen=True)
 class IngestOptions:
-    """What the client may say about a file: which sheet, which column has which role, which layout."""
+    """What the client may say about a file: which sheet, which column has which role, which layout, and
+    whether ambiguous dates are day first."""
 
     sheet: str | None = None
     columns: dict = field(default_factory=dict)
     layout: str | None = None
+    dayfirst: bool | None = None
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
 
 
@@ -71,10 +74,25 @@ def _read_workbook(path: Path, kind: str, options: IngestOptions, source: dict) 
         archives.check_workbook(path, options.limits)
     names = excel.sheet_names(path, kind)
     sheet = excel.choose_sheet(names, options.sheet)
-    source.update(sheet=sheet, sheets=names)
     if options.layout == "baskets":
         raise Invalid.field("layout", "basket layout is read from delimited text files only")
-    return _finish(excel.read_sheet(path, kind, sheet), options, source)
+    frame = excel.read_sheet(path, kind, sheet)
+    sheets = {sheet: frame}
+    if len(names) > 1:
+        sheets.update({name: excel.read_sheet_or_none(path, kind, name) for name in names if name != sheet})
+    same = [name for name, other in sheets.items()
+            if other is not None and list(other.columns) == list(frame.columns)]
+    warnings = []
+    if options.sheet is None and len(same) > 1:
+        frame = pd.concat([sheets[name] for name in same], ignore_index=True)
+        warnings.append(f"the sheets {', '.join(same)} have the same columns and were read as one table "
+                        f"({len(frame):,} rows); send sheet=<name> to read one of them")
+    source.update(sheet=sheet, sheets_read=same if options.sheet is None else [sheet],
+                  sheets=[{"name": name, "rows": 0 if sheets[name] is None else len(sheets[name])}
+                          for name in names])
+    table = _finish(frame, options, source)
+    table.warnings[:0] = warnings
+    return table
 
 
 def _read_delimited(data: bytes, decoded: str, extension: str, options: IngestOptions, source: dict) -> IngestedTable:
@@ -85,6 +103,7 @@ def _read_delimited(data: bytes, decoded: str, extension: str, options: IngestOp
     source.update(delimiter=dialect.delimiter, decimal=dialect.decimal, header_line=dialect.header_line + 1)
     if dialect.layout == "baskets":
         frame = text.read_baskets(decoded, dialect.delimiter)
+        source.update(baskets=int(frame["basket"].nunique()), items=int(frame["item"].nunique()), pairs=len(frame))
         return IngestedTable(frame, dict(BASKET_ROLES), "baskets", [], source)
     header, sample = text.header_and_sample(decoded, dialect)
     keep = [i for i, name in enumerate(header) if name.strip() or (sample[i].fillna("").str.strip() != "").any()]
@@ -107,8 +126,12 @@ def _finish(frame: pd.DataFrame, options: IngestOptions, source: dict,
     columns = list(frame.columns)
     if roles is None:
         roles = apply_overrides(detect_roles(frame.head(2000)), options.columns, columns)
-    typed, warnings = type_columns(frame, roles, decimal)
-    missing = [role for role in ROLES if role not in roles and not _covered(role, roles)]
+    typed, warnings = type_columns(frame, roles, decimal, options.dayfirst)
+    typed, folded = fold_time_of_day(typed, roles)
+    if folded:
+        warnings.append(folded)
+    # A status column is optional: most exports have none and that is fine.
+    missing = [role for role in ROLES if role not in roles and role != "status" and not _covered(role, roles)]
     if missing:
         warnings.append(f"no column was recognised as {', '.join(missing)}; name them with columns={{role: column}}")
     return IngestedTable(typed, roles, "transactions", warnings, source)
@@ -132,7 +155,7 @@ def ingest_to_parquet(path: Path, filename: str, workdir: Path, options: IngestO
     return {
         "format": table.source["format"],
         "layout": table.layout,
-        "row_count": len(table.frame),
+        "row_count": table.source["baskets"] if table.layout == "baskets" else len(table.frame),
         "columns": [{"name": name, "type": column_type(table.frame[name])} for name in table.frame.columns],
         "roles": table.roles,
         "warnings": table.warnings,

@@ -8,7 +8,8 @@ import pandas as pd
 
 from services.errors import Invalid
 
-ROLES = ("invoice", "customer", "item", "description", "quantity", "unit_price", "amount", "date", "country")
+ROLES = ("invoice", "customer", "item", "description", "quantity", "unit_price", "amount", "date", "country",
+         "status")
 ID_ROLES = ("invoice", "customer", "item")
 NUMERIC_ROLES = ("quantity", "unit_price", "amount")
 
@@ -40,6 +41,30 @@ ROLE_ALIASES: dict[str, tuple[str, ...]] = {
     "date": ("invoicedate", "orderdate", "transactiondate", "purchasedate", "saledate", "date", "datetime",
              "timestamp", "datefacture", "datecommande", "tanggal", "tanggaltransaksi", "fecha", "datum", "วันที่"),
     "country": ("country", "countryregion", "pays", "negara", "pais", "land", "ประเทศ"),
+    "status": ("status", "orderstatus", "transactionstatus", "invoicestatus", "statut", "statutcommande", "estado",
+               "estadopedido", "statuspesanan", "statustransaksi", "bestellstatus", "สถานะ"),
+}
+# Second pass, for headers no alias names exactly: a role keyword with a qualifier before or after it
+# ("CUSTOMERNAME", "QUANTITYORDERED", "OrderQty"), still checked against the content.
+ROLE_TOKENS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    # role: (prefixes, keywords, suffixes), all normalised
+    "invoice": (("", "sales", "sale", "customer", "pos"),
+                ("invoice", "order", "transaction", "receipt", "bill", "ticket", "basket", "facture", "commande",
+                 "faktur", "transaksi", "pedido", "factura", "rechnung", "bestellung"),
+                ("id", "no", "nr", "num", "number", "code", "key", "ref")),
+    "customer": (("", "end"),
+                 ("customer", "cust", "client", "member", "buyer", "shopper", "account", "kunde", "kunden",
+                  "pelanggan", "cliente", "ลูกค้า"),
+                 ("", "id", "no", "nr", "num", "number", "name", "code", "key", "ref", "nom", "nama", "nombre")),
+    "item": (("stock", "product", "prod", "item", "article", "variant"),
+             ("sku", "code", "id", "number", "no", "ref"), ("",)),
+    "description": (("product", "item", "article", "stock"),
+                    ("name", "description", "desc", "title", "label"), ("",)),
+    "quantity": (("", "order", "ordered", "item", "sold", "line", "purchase"),
+                 ("quantity", "qty", "quantite", "units", "menge", "anzahl", "cantidad", "jumlah", "kuantitas"),
+                 ("", "ordered", "sold", "purchased", "bought")),
+    "unit_price": (("", "unit", "sale", "sales", "selling", "item", "product", "retail", "list"),
+                   ("price", "prix", "preis", "precio", "harga"), ("", "each", "perunit", "unit")),
 }
 
 
@@ -64,11 +89,23 @@ def detect_roles(sample: pd.DataFrame) -> dict[str, str]:
                 roles[role] = column
                 used.add(column)
                 break
+    for role, pattern in _TOKEN_PATTERNS.items():
+        if role in roles:
+            continue
+        column = next((c for name, c in by_name.items() if c not in used and pattern.fullmatch(name)
+                       and _content_fits(role, sample[c])), None)
+        if column is not None:
+            roles[role] = column
+            used.add(column)
     if "date" not in roles:
         for column in sample.columns:
             if column not in used and looks_like_dates(sample[column]):
                 roles["date"] = column
                 break
+    if "item" not in roles and "description" not in roles:
+        column = next((c for name, c in by_name.items() if c not in used and _names_a_thing(name, sample[c])), None)
+        if column is not None:
+            roles["item"] = column
     if "item" not in roles and "description" in roles:
         roles["item"] = roles["description"]  # groceries-style logs name items only by description
     return roles
@@ -94,6 +131,7 @@ ROLE_COLUMN_TYPES = {
     "invoice": ("text", "integer"), "customer": ("text", "integer"), "item": ("text", "integer"),
     "description": ("text", "integer"), "country": ("text",), "date": ("datetime",),
     "quantity": ("integer", "number"), "unit_price": ("integer", "number"), "amount": ("integer", "number"),
+    "status": ("text", "integer"),
 }
 
 
@@ -120,6 +158,9 @@ def require_roles(roles: dict[str, str], needed: tuple[str, ...], columns: list[
 _DATE_TEXT = (r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}"
               r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?( ?[AaPp][Mm])?")
 _NORMALISED_ALIASES = {role: tuple(normalise_name(a) for a in aliases) for role, aliases in ROLE_ALIASES.items()}
+_TOKEN_PATTERNS = {role: re.compile("({})({})({})".format(*("|".join(map(re.escape, part)) for part in parts)))
+                   for role, parts in ROLE_TOKENS.items()}
+STATUS_MAX_DISTINCT = 50
 
 
 def _content_fits(role: str, values: pd.Series) -> bool:
@@ -132,7 +173,21 @@ def _content_fits(role: str, values: pd.Series) -> bool:
         return looks_like_dates(values)
     if role in NUMERIC_ROLES:
         return pd.api.types.is_numeric_dtype(present) or _share_numeric(present) >= 0.8
+    if role == "status":  # a handful of words, not numbers or free text
+        return not pd.api.types.is_numeric_dtype(present) and present.nunique() <= STATUS_MAX_DISTINCT \
+            and _share_numeric(present) < 0.5
+    if role in ("item", "description") and pd.api.types.is_float_dtype(present):
+        return bool((present == present.round()).all())  # prices or weights are not product codes
     return True
+
+
+def _names_a_thing(name: str, values: pd.Series) -> bool:
+    """A last guess at the item column ("pizza_id"): an id or code name over repeated words, not numbers."""
+    if not re.search(r"(id|code|sku|name)$", name):
+        return False
+    present = values.dropna().astype(str).str.strip()
+    present = present[present != ""]
+    return len(present) > 1 and _share_numeric(present) < 0.5 and present.nunique() <= len(present) // 2
 
 
 def _share_numeric(values: pd.Series) -> float:

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from services.errors import Invalid
+from services.ingest.columns import PLACEHOLDERS
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_LINES = 200
@@ -114,7 +115,7 @@ def read_baskets(text: str, delimiter: str) -> pd.DataFrame:
     baskets, items = [], []
     for line_number, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
         for item in dict.fromkeys(cell.strip() for cell in row):
-            if item:
+            if item and item.casefold() not in PLACEHOLDERS:
                 baskets.append(line_number)
                 items.append(item)
     if not items:
