@@ -18,9 +18,24 @@ from migrate import upgrade
 from models.tables import metadata
 
 # ../shared beside the checkout holds the real sample data (CI clones the repo with shared/ beside it).
-SAMPLE_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail_sample.xlsx"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SAMPLE_FILE = SHARED_DATA / "online_retail_sample.xlsx"
+PUBLIC_DATA = SHARED_DATA / "public"
 BACKENDS = ["sqlite"] + (["mysql"] if os.environ.get("TEST_MYSQL_URL") else [])
 PASSWORD = "correct horse 1"
+
+
+def shared_file(path: Path) -> Path:
+    """`path` under ../shared, or a skip saying why when that folder (or the file) is absent."""
+    if not path.exists():
+        pytest.skip(f"needs the real data file {path} (../shared beside the checkout), which is absent")
+    return path
+
+
+@pytest.fixture
+def sample_file() -> Path:
+    """The UCI Online Retail sample workbook from ../shared (skips without it)."""
+    return shared_file(SAMPLE_FILE)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from models.tables import analyses, rfm_rows
-from tests.conftest import SAMPLE_FILE as SAMPLE
 from tests.conftest import assert_problem
 
 SALES = """InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
@@ -102,9 +101,9 @@ def test_rfm_rows_pages_filters_and_extras(client, alice):
     assert workbook.active.max_row == 5
 
 
-def test_seed_002_rfm_on_the_real_sample(client, alice):
-    with SAMPLE.open("rb") as handle:
-        uploaded = client.post("/api/upload", headers=alice.headers, data={"file": (handle, SAMPLE.name)},
+def test_seed_002_rfm_on_the_real_sample(client, alice, sample_file):
+    with sample_file.open("rb") as handle:
+        uploaded = client.post("/api/upload", headers=alice.headers, data={"file": (handle, sample_file.name)},
                                content_type="multipart/form-data")
     file_id = uploaded.json["file_id"]
     response = client.post(f"/api/rfm/process/{file_id}", headers=alice.headers)

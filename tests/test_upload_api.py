@@ -12,7 +12,6 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tests.conftest import SAMPLE_FILE as SAMPLE
 from tests.conftest import assert_problem
 
 ROLE_NAMES = {"invoice", "customer", "item", "description", "quantity", "unit_price", "amount", "date", "country"}
@@ -59,8 +58,8 @@ RETAIL_CSV = (
 
 # --- the real sample workbook -------------------------------------------------------------------------------------
 
-def test_online_retail_sample_xlsx_is_read_whole_with_every_role(client, alice):
-    body = uploaded(client, alice, SAMPLE)
+def test_online_retail_sample_xlsx_is_read_whole_with_every_role(client, alice, sample_file):
+    body = uploaded(client, alice, sample_file)
     assert body["rows"] == 40000
     assert body["layout"] == "transactions"
     assert body["format"] == "xlsx"
@@ -73,7 +72,7 @@ def test_online_retail_sample_xlsx_is_read_whole_with_every_role(client, alice):
     assert body["column_types"]["Quantity"] == "integer"
     assert body["column_types"]["UnitPrice"] == "number"
     # The preview is the first five data rows of the sheet, read here independently with openpyxl.
-    workbook = openpyxl.load_workbook(SAMPLE, read_only=True)
+    workbook = openpyxl.load_workbook(sample_file, read_only=True)
     sheet_rows = workbook.active.iter_rows(min_row=1, max_row=6, values_only=True)
     header = list(next(sheet_rows))
     expected = [dict(zip(header, row, strict=True)) for row in sheet_rows]

@@ -65,9 +65,11 @@ def type_columns(frame: pd.DataFrame, roles: dict[str, str], decimal: str = ".",
             if dayfirst is None and ambiguous_day_month(values):
                 warnings.append(f"{column}: every day and month is 12 or less, so a date such as 03/04 could be "
                                 "3 April or 4 March; read month first. Upload again with dayfirst=true for day first")
+        elif role is None and _CODE_NAME.fullmatch(normalise_name(column)) and \
+                (_is_numeric(values) or pd.api.types.is_object_dtype(values)):
+            typed[column] = as_id_text(values)  # Excel's 42420.0 (or a mix of numbers and text) as 42420
         elif role is None and _is_numeric(values):
-            typed[column] = as_id_text(values) if _CODE_NAME.fullmatch(normalise_name(column)) \
-                else _whole_numbers_as_int(pd.to_numeric(values).astype("float64"))
+            typed[column] = _whole_numbers_as_int(pd.to_numeric(values).astype("float64"))
         elif role == "status" or "description" in roles and roles["description"] == column:
             typed[column] = _text_without_placeholders(_tidy_text(values))
         else:
