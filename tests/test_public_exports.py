@@ -204,3 +204,26 @@ def test_online_retail_sample_explains_its_empty_rule_set(client, alice, sample_
     suggested = result["no_rules"]["suggested_min_support"]
     assert 0 < suggested < 0.01
     assert summary(client, alice, body["file_id"], "basket", min_support=suggested)["rules"] > 0
+
+
+# --- CDNOW 1/10 sample (no header, space-aligned: id, index, yyyymmdd, CDs, dollars) -----------------------------
+
+def test_cdnow_without_a_header_gives_exact_rfm(client, alice):
+    path = public("cdnow_sample.txt")
+    raw = pd.read_csv(path, sep=r"\s+", header=None, names=["id", "index", "date", "cds", "dollars"],
+                      dtype={"id": str})
+    body = upload(client, alice, path)
+    assert body["rows"] == len(raw)
+    assert body["roles"] == {"customer": "column_1", "date": "column_3", "quantity": "column_4",
+                             "amount": "column_5"}
+    raw["date"] = pd.to_datetime(raw["date"].astype(str), format="%Y%m%d")
+    kept = raw[(raw["cds"] > 0) & (raw["dollars"] > 0) & ~raw.duplicated()]
+    as_of = kept["date"].max() + pd.Timedelta(days=1)
+    expected = kept.groupby("id").agg(frequency=("date", "size"), last=("date", "max"),
+                                      monetary=("dollars", money))
+    result = summary(client, alice, body["file_id"], "rfm")
+    assert result["total_customers"] == len(expected)
+    listed = client.get(f"/api/rfm/results/{body['file_id']}", headers=alice.headers).json
+    ours = {row["customer_id"]: (row["frequency"], row["recency"], float(row["monetary"])) for row in listed}
+    assert ours == {customer: (int(row.frequency), (as_of - row.last).days, row.monetary)
+                    for customer, row in expected.iterrows()}

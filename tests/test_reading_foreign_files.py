@@ -260,3 +260,12 @@ def test_upload_limit_error_leaves_nothing_behind(client, alice, app, tmp_path):
     upload(client, alice, b"a,b\n" + b"1,2\n" * (limit // 4 + 1))
     root = Path(app.config["UPLOAD_DIR"])
     assert not [p for p in root.rglob("*") if p.is_file()]
+
+
+def test_a_space_aligned_file_without_a_header_is_read_by_content(client, alice):
+    content = " 00004 0001 19970101  2   29.33\r\n 00004 0001 19970118  2   29.73\r\n 00112 0002 19970102  1   9.99\r\n"
+    body = uploaded(client, alice, content, "log.txt")
+    assert body["columns"] == ["column_1", "column_2", "column_3", "column_4", "column_5"]
+    assert body["roles"] == {"customer": "column_1", "date": "column_3", "quantity": "column_4", "amount": "column_5"}
+    assert body["preview"][0] == {"column_1": "00004", "column_2": 1, "column_3": "1997-01-01T00:00:00",
+                                  "column_4": 2, "column_5": 29.33}

@@ -15,7 +15,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from services.analysis.pairs import pair_counts, support_below
+from services.analysis.pairs import explain_no_rules
 from services.errors import Invalid
 
 logger = logging.getLogger(__name__)
@@ -153,47 +153,18 @@ def _mine(basket_codes: np.ndarray, item_codes: np.ndarray, item_names: list[str
     itemsets = _itemset_frame(found, labels, n_baskets)
     rules = _rules(found, counts, n_baskets, labels, params)
     rules_total = len(rules)
-    no_rules = _explain_no_rules(basket_codes, item_codes, item_names, n_baskets, params) \
-        if rules_total == 0 and explain else None
+    no_rules = None
+    if rules_total == 0 and explain:
+        def rules_at(support: float) -> int:
+            return _mine(basket_codes, item_codes, item_names, n_baskets, replace(params, min_support=support),
+                         explain=False).rules_total
+        no_rules = explain_no_rules(basket_codes, item_codes, item_names, n_baskets, params.min_support, rules_at)
     truncated = rules_total > params.max_rules
     rules = rules.head(params.max_rules).reset_index(drop=True)
     logger.info("basket mining: %d baskets, %d items (%d frequent at count >= %d), %d itemsets, %d rules%s in %.3fs",
                 n_baskets, n_items, len(order), min_count, len(itemsets), rules_total,
                 f" (kept {params.max_rules})" if truncated else "", time.perf_counter() - started)
     return BasketResult(n_baskets, n_items, itemsets, rules, rules_total, truncated, min_count, no_rules)
-
-
-SUGGESTION_TRIES = 5
-
-
-def _explain_no_rules(basket_codes: np.ndarray, item_codes: np.ndarray, item_names: list[str], n_baskets: int,
-                      params: BasketParams) -> dict:
-    """The most frequent pair, and the highest round min_support (tried on the data) at which rules appear."""
-    first, second, together = pair_counts(basket_codes, item_codes, n_baskets, len(item_names))
-    answer = {"top_pair": None, "suggested_min_support": None,
-              "reason": "no two items are ever in the same basket, so no rule can exist"}
-    if len(together) == 0:
-        return answer
-    answer["top_pair"] = {"items": [item_names[first[0]], item_names[second[0]]], "count": int(together[0]),
-                          "support": round(int(together[0]) / n_baskets, 6)}
-    if int(together[0]) >= math.ceil(Fraction(str(params.min_support)) * n_baskets):
-        answer["reason"] = "frequent pairs exist, but none reaches min_confidence and min_lift"
-    else:
-        answer["reason"] = (f"the most frequent pair is in {answer['top_pair']['support']:.4%} of the baskets, "
-                            f"below min_support {params.min_support:g}")
-    for count in np.unique(together)[::-1][:SUGGESTION_TRIES]:
-        support = support_below(int(count), n_baskets)
-        if support >= params.min_support:
-            continue  # pairs this frequent were allowed; confidence or lift ruled them out
-        try:
-            trial = _mine(basket_codes, item_codes, item_names, n_baskets, replace(params, min_support=support),
-                          explain=False)
-        except Invalid:  # too many itemsets that low: stop suggesting
-            break
-        if trial.rules_total:
-            answer["suggested_min_support"] = support
-            break
-    return answer
 
 
 def _bitsets(items: np.ndarray, baskets: np.ndarray, n_rows: int, n_baskets: int) -> np.ndarray:

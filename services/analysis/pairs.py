@@ -2,9 +2,46 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from fractions import Fraction
 
 import numpy as np
 from scipy import sparse
+
+from services.errors import Invalid
+
+SUGGESTION_TRIES = 5  # pair counts tried, from the most frequent down, before giving up on a suggestion
+
+
+def explain_no_rules(basket_codes: np.ndarray, item_codes: np.ndarray, item_names: list[str], n_baskets: int,
+                     min_support: float, rules_at: Callable[[float], int]) -> dict:
+    """Why a run found no rule: the most frequent pair, and the highest round min_support at which `rules_at`
+    (the miner with only the support changed) finds rules."""
+    first, second, together = pair_counts(basket_codes, item_codes, n_baskets, len(item_names))
+    answer = {"top_pair": None, "suggested_min_support": None,
+              "reason": "no two items are ever in the same basket, so no rule can exist"}
+    if len(together) == 0:
+        return answer
+    top = int(together[0])
+    answer["top_pair"] = {"items": [item_names[first[0]], item_names[second[0]]], "count": top,
+                          "support": round(top / n_baskets, 6)}
+    if top >= math.ceil(Fraction(str(min_support)) * n_baskets):
+        answer["reason"] = "frequent pairs exist, but none reaches min_confidence and min_lift"
+    else:
+        answer["reason"] = (f"the most frequent pair is in {top / n_baskets:.4%} of the baskets, "
+                            f"below min_support {min_support:g}")
+    for count in np.unique(together)[::-1][:SUGGESTION_TRIES]:
+        support = support_below(int(count), n_baskets)
+        if support >= min_support:
+            continue  # pairs this frequent were allowed; confidence or lift ruled them out
+        try:
+            found = rules_at(support)
+        except Invalid:  # too many itemsets that low: stop suggesting
+            break
+        if found:
+            answer["suggested_min_support"] = support
+            break
+    return answer
 
 
 def pair_counts(basket_codes: np.ndarray, item_codes: np.ndarray, n_baskets: int, n_items: int,

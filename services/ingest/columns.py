@@ -169,6 +169,9 @@ def as_datetime(values: pd.Series, dayfirst: bool | None = None) -> tuple[pd.Ser
     (month first where both would do, unless `dayfirst`)."""
     if pd.api.types.is_datetime64_any_dtype(values):
         return _naive(values), 0
+    if pd.api.types.is_integer_dtype(values):  # 19970101: yyyymmdd written as a number
+        parsed = pd.to_datetime(values.astype("string"), format="%Y%m%d", errors="coerce")
+        return _naive(parsed), int((parsed.isna() & values.notna()).sum())
     if pd.api.types.is_numeric_dtype(values):
         return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]"), int(values.notna().sum())
     codes, uniques = pd.factorize(values.astype("string").str.strip(), use_na_sentinel=True)

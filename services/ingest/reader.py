@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +12,7 @@ from services.ingest import archives, excel, text
 from services.ingest.archives import ArchiveLimits
 from services.ingest.columns import check_headers, type_columns
 from services.ingest.jsonfile import read_json_records
-from services.ingest.roles import ID_ROLES, ROLES, apply_overrides, detect_roles
+from services.ingest.roles import ID_ROLES, ROLES, apply_overrides, content_roles, detect_roles
 from services.ingest.sniff import extension_of, sniff
 from services.ingest.timeofday import fold_time_of_day
 
@@ -101,6 +101,9 @@ def _read_delimited(data: bytes, decoded: str, extension: str, options: IngestOp
         data = decoded.encode("utf-8")
     dialect = text.sniff_dialect(decoded, source["encoding"], extension, options.layout)
     source.update(delimiter=dialect.delimiter, decimal=dialect.decimal, header_line=dialect.header_line + 1)
+    if dialect.delimiter == text.SPACES:
+        decoded = text.whitespace_to_commas(decoded)
+        data, dialect = decoded.encode("utf-8"), replace(dialect, delimiter=",", encoding="utf-8")
     if dialect.layout == "baskets":
         frame = text.read_baskets(decoded, dialect.delimiter)
         source.update(baskets=int(frame["basket"].nunique()), items=int(frame["item"].nunique()), pairs=len(frame))
@@ -109,7 +112,8 @@ def _read_delimited(data: bytes, decoded: str, extension: str, options: IngestOp
     keep = [i for i, name in enumerate(header) if name.strip() or (sample[i].fillna("").str.strip() != "").any()]
     names = check_headers([header[i] for i in keep])
     sample = sample[keep].set_axis(names, axis=1)
-    roles = apply_overrides(detect_roles(sample), options.columns, names)
+    found = content_roles(sample) if dialect.header_line == text.HEADERLESS else detect_roles(sample)
+    roles = apply_overrides(found, options.columns, names)
     text_columns = sorted({roles[r] for r in (*ID_ROLES, "description", "country") if r in roles})
     all_names = [f"__blank_{i}" for i in range(len(header))]
     for position, name in zip(keep, names, strict=True):

@@ -111,6 +111,32 @@ def detect_roles(sample: pd.DataFrame) -> dict[str, str]:
     return roles
 
 
+_COMPACT_DATE = r"(19|20)\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])"
+
+
+def content_roles(sample: pd.DataFrame) -> dict[str, str]:
+    """Roles of a file without a header, from its content alone: yyyymmdd numbers are the date, the first
+    zero-padded code that repeats is the customer, the first other whole-number column the quantity, and a column
+    of decimals the amount (as in CDNOW's id, index, date, CDs, dollars)."""
+    roles: dict[str, str] = {}
+    for column in sample.columns:
+        values = sample[column].dropna().astype(str).str.strip()
+        values = values[values != ""]
+        if values.empty:
+            continue
+        if "date" not in roles and values.str.fullmatch(_COMPACT_DATE).all():
+            roles["date"] = column
+        elif values.str.fullmatch(r"\d+").all():
+            padded = values.str.len().nunique() == 1 and values.str.startswith("0").any()
+            if padded and "customer" not in roles and values.nunique() < len(values):
+                roles["customer"] = column
+            elif not padded and "quantity" not in roles:
+                roles["quantity"] = column
+        elif "amount" not in roles and values.str.fullmatch(r"-?\d+\.\d+|-?\d+").all():
+            roles["amount"] = column
+    return roles
+
+
 def apply_overrides(roles: dict[str, str], overrides: dict, columns: list[str]) -> dict[str, str]:
     """Apply a client's {role: column} mapping (null removes a role); unknown roles or columns are 422."""
     merged = dict(roles)

@@ -5,7 +5,7 @@ import csv
 import io
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import pyarrow as pa
@@ -16,6 +16,8 @@ from services.ingest.columns import PLACEHOLDERS
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_LINES = 200
+SPACES = " "  # Dialect.delimiter of a space-aligned table; the reader rewrites it with commas first
+HEADERLESS = -1  # Dialect.header_line of a file whose first line is already data
 NULL_TEXTS = ["", "NULL", "null", "NaN", "nan", "N/A", "n/a", "#N/A", "None"]
 _NUMBER = re.compile(r"^[-+]?[$€£]?\d[\d.,\s]*$")
 _COMMA_DECIMAL = re.compile(r"^[-+]?\d{1,3}(\.\d{3})*,\d+$|^[-+]?\d+,\d+$")
@@ -56,6 +58,8 @@ def sniff_dialect(text: str, encoding: str, extension: str, layout: str | None) 
     rows = list(csv.reader(lines, delimiter=delimiter))
     counts = [len(row) for row in rows]
     mode, mode_count = Counter(counts).most_common(1)[0]
+    if mode == 1 and _whitespace_aligned(lines):
+        return replace(sniff_dialect(whitespace_to_commas(text), encoding, extension, layout), delimiter=SPACES)
     if layout is None:
         layout = "baskets" if _looks_like_baskets(rows, mode_count / len(rows)) else "transactions"
     if layout == "baskets":
@@ -65,11 +69,15 @@ def sniff_dialect(text: str, encoding: str, extension: str, layout: str | None) 
 
 
 def header_and_sample(text: str, dialect: Dialect) -> tuple[list[str], pd.DataFrame]:
-    """The raw header names and the first data rows as text, for role detection before the full read."""
-    lines = _head_lines(text)[dialect.header_line: dialect.header_line + SAMPLE_LINES + 1]
+    """The raw header names and the first data rows as text, for role detection before the full read
+    (column_1, column_2... for a file without a header)."""
+    start = max(dialect.header_line, 0)
+    lines = _head_lines(text)[start: start + SAMPLE_LINES + 1]
     rows = [row for row in csv.reader(lines, delimiter=dialect.delimiter) if any(cell.strip() for cell in row)]
     if not rows:
         raise Invalid("the file has no header row")
+    if dialect.header_line == HEADERLESS:
+        rows.insert(0, [f"column_{i}" for i in range(1, max(map(len, rows)) + 1)])
     header, body = rows[0], rows[1:]
     if not body:
         raise Invalid("the file has a header but no data rows")
@@ -164,10 +172,25 @@ def _header_line(text: str, rows: list[list[str]], counts: list[int], mode: int)
     for index, (row, count) in enumerate(zip(rows, counts, strict=True)):
         if count == mode and sum(1 for cell in row if cell.strip()) >= max(1, mode // 2):
             wordy = sum(1 for cell in row if cell.strip() and not _NUMBER.match(cell.strip()))
+            if wordy == 0 and index == 0:
+                return HEADERLESS  # numbers from the first line on (CDNOW-style logs): no header at all
             if wordy < max(1, (mode + 1) // 2):
                 raise Invalid(f"no header row found: the first full row looks like data ({', '.join(row[:5])})")
             return _physical_line(text, row_index=index)
     raise Invalid("no header row found")
+
+
+def _whitespace_aligned(lines: list[str]) -> bool:
+    """Columns separated by runs of spaces, the same number on (nearly) every line, and no quotes."""
+    counts = Counter(len(line.split()) for line in lines)
+    mode, mode_count = counts.most_common(1)[0]
+    return mode > 1 and mode_count >= 0.9 * len(lines) and not any('"' in line for line in lines)
+
+
+def whitespace_to_commas(text: str) -> str:
+    """A space-aligned table rewritten with commas between its fields (none of them can hold a comma or quote
+    that matters: the sniffer only takes this path when no line has a quote)."""
+    return "\n".join(",".join(line.split()) for line in text.splitlines())
 
 
 def _physical_line(text: str, row_index: int) -> int:
