@@ -155,3 +155,11 @@ def assert_problem(response, status: int, field: str | None = None) -> dict:
     if field is not None:
         assert field in [e["field"] for e in body.get("errors", [])], body
     return body
+
+
+def summary_of(client, account, file_id: int, kind: str, **params) -> dict:
+    """Run an analysis through POST /api/process and return its summary (asserting it finished)."""
+    response = client.post("/api/process", headers=account.headers,
+                           json={"file_id": file_id, "type": kind, "params": params})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.json["summary"]

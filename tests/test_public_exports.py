@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import PUBLIC_DATA, shared_file
+from tests.conftest import summary_of as summary
 
 PLACEHOLDERS = {"none", "n/a", "na", "null", "nan", "-", "?", ""}
 CANCELLED_WORDS = {"cancelled", "canceled", "refunded", "returned"}
@@ -34,13 +35,6 @@ def upload(client, account, path: Path, **form) -> dict:
                                content_type="multipart/form-data")
     assert response.status_code == 201, response.get_data(as_text=True)
     return response.json
-
-
-def summary(client, account, file_id: int, kind: str, **params) -> dict:
-    response = client.post("/api/process", headers=account.headers,
-                           json={"file_id": file_id, "type": kind, "params": params})
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.json["summary"]
 
 
 def money(values) -> float:

@@ -15,6 +15,7 @@ from services.analysis.basket import BasketParams, mine_baskets
 from services.ingest.columns import as_id_text, type_columns
 from services.ingest.roles import detect_roles
 from tests.conftest import assert_problem
+from tests.conftest import summary_of as summary
 
 
 @pytest.fixture
@@ -32,13 +33,6 @@ def uploaded(client, account, content, name: str = "sales.csv", **form) -> dict:
     response = upload(client, account, content, name, **form)
     assert response.status_code == 201, response.get_data(as_text=True)
     return response.json
-
-
-def summary(client, account, file_id: int, kind: str, **params) -> dict:
-    response = client.post("/api/process", headers=account.headers,
-                           json={"file_id": file_id, "type": kind, "params": params})
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.json["summary"]
 
 
 # 1. cancellations come from evidence, not from a letter ------------------------------------------------------
