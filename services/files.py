@@ -189,9 +189,9 @@ def _shape(row: dict) -> dict:
     source = row["source"] or {}
     # Always present (null when they do not apply): the schema would read dict attributes such as .items.
     shape = {key: source.get(key) for key in ("items", "pairs", "sheets")}
-    if shape["sheets"]:  # files uploaded before sheet sizes were kept list bare names
-        shape["sheets"] = [sheet if isinstance(sheet, dict) else {"name": sheet, "rows": None}
-                           for sheet in shape["sheets"]]
+    if shape["sheets"]:  # files uploaded before sheet sizes were kept have no sheet_rows
+        rows = source.get("sheet_rows") or [None] * len(shape["sheets"])
+        shape["sheets"] = [{"name": name, "rows": count} for name, count in zip(shape["sheets"], rows, strict=True)]
     return shape
 
 

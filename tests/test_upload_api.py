@@ -474,6 +474,7 @@ def test_multi_sheet_xlsx_by_name_and_position(client, alice, tmp_path):
     for requested in ("Sales 2011", "2"):
         body = uploaded(client, alice, path, sheet=requested)
         assert body["source"]["sheet"] == "Sales 2011"
+        assert body["source"]["sheets"] == ["Info", "Sales 2011"]
         assert body["sheets"] == [{"name": "Info", "rows": 2}, {"name": "Sales 2011", "rows": 3}]
         assert body["rows"] == 3
         assert [row["CustomerID"] for row in body["preview"]] == ["17850", "12583", None]

@@ -88,8 +88,7 @@ def _read_workbook(path: Path, kind: str, options: IngestOptions, source: dict) 
         warnings.append(f"the sheets {', '.join(same)} have the same columns and were read as one table "
                         f"({len(frame):,} rows); send sheet=<name> to read one of them")
     source.update(sheet=sheet, sheets_read=same if options.sheet is None else [sheet],
-                  sheets=[{"name": name, "rows": 0 if sheets[name] is None else len(sheets[name])}
-                          for name in names])
+                  sheets=names, sheet_rows=[0 if sheets[name] is None else len(sheets[name]) for name in names])
     table = _finish(frame, options, source)
     table.warnings[:0] = warnings
     return table
