@@ -154,8 +154,8 @@ def predict(model: dict, frequency: float, recency: float, T: float, monetary_va
             raise ClvInputError.field(name, "must be a finite number")
     if frequency < 0 or frequency != int(frequency):
         raise ClvInputError.field("frequency", "must be a whole number of repeat purchase days, 0 or more")
-    if not 0 <= recency <= T or T <= 0:
-        raise ClvInputError.field("recency", "must satisfy 0 <= recency <= T, with T > 0")
+    if not 0 <= recency <= T:
+        raise ClvInputError.field("recency", "must satisfy 0 <= recency <= T")
     if frequency == 0 and recency != 0:
         raise ClvInputError.field("recency", "is 0 for a customer without repeat purchases")
     if horizon is not None:
