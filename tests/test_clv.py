@@ -106,6 +106,53 @@ def test_gamma_gamma_likelihood_and_gradient_at_fixed_parameters():
         assert grad[i] == pytest.approx((up - down) / 2e-6, rel=1e-5, abs=1e-7)
 
 
+def simulated_bgnbd(customers=10_000, seed=5):
+    """Calibration histories drawn from the BG/NBD story: Poisson purchases at rate lambda ~ Gamma(r, alpha), and
+    after each repeat purchase a drop-out chance p ~ Beta(a, b); first purchases over 12 of 39 weeks."""
+    rng = np.random.default_rng(seed)
+    rate, drop = rng.gamma(0.243, 1 / 4.414, customers), rng.beta(0.793, 2.426, customers)
+    T = 39 - rng.integers(0, 84, customers) / 7
+    clock, x, t_x, alive = np.zeros(customers), np.zeros(customers), np.zeros(customers), np.ones(customers, bool)
+    while alive.any():
+        clock += rng.exponential(1 / rate)
+        alive &= clock < T
+        x[alive] += 1
+        t_x[alive] = clock[alive]
+        alive &= rng.random(customers) >= drop
+    return x, t_x, T
+
+
+def test_bgnbd_fit_does_not_depend_on_the_time_unit():
+    x, t_x, T = simulated_bgnbd()
+    weeks, fine = models.fit_bgnbd(x, t_x, T), models.fit_bgnbd(x, t_x * 1e4, T * 1e4)
+    assert weeks.converged and fine.converged
+    for name in ("r", "a", "b"):
+        assert fine.params[name] == pytest.approx(weeks.params[name], rel=1e-4)
+    assert fine.params["alpha"] == pytest.approx(weeks.params["alpha"] * 1e4, rel=1e-4)
+    assert fine.log_likelihood == pytest.approx(weeks.log_likelihood - x.sum() * math.log(1e4), rel=1e-9)
+    assert weeks.log_likelihood == pytest.approx(direct_bgnbd_log_likelihood(*weeks.params.values(), x, t_x, T),
+                                                 rel=1e-9)
+    # the customers recover what they were drawn from (a and b singly are loosely pinned; their mean is not)
+    assert weeks.params["r"] == pytest.approx(0.243, rel=0.1)
+    assert weeks.params["alpha"] == pytest.approx(4.414, rel=0.1)
+    assert weeks.params["a"] / (weeks.params["a"] + weeks.params["b"]) == pytest.approx(0.793 / 3.219, rel=0.15)
+
+
+def test_gamma_gamma_fit_does_not_depend_on_the_currency():
+    rng = np.random.default_rng(7)
+    x = rng.integers(1, 10, 800)
+    nu = rng.gamma(4.0, 1 / 15.0, 800)
+    m_x = rng.gamma(6.0 * x, 1 / (nu * x))          # the mean of x purchases, each Gamma(p = 6, nu)
+    cents, rupiah = models.fit_gamma_gamma(x, m_x), models.fit_gamma_gamma(x, m_x * 1e7)
+    assert cents.converged and rupiah.converged
+    assert rupiah.params["p"] == pytest.approx(cents.params["p"], rel=1e-4)
+    assert rupiah.params["q"] == pytest.approx(cents.params["q"], rel=1e-4)
+    assert rupiah.params["gamma"] == pytest.approx(cents.params["gamma"] * 1e7, rel=1e-4)
+    assert rupiah.log_likelihood == pytest.approx(cents.log_likelihood - 800 * math.log(1e7), rel=1e-9)
+    assert cents.log_likelihood == pytest.approx(
+        direct_gamma_gamma_log_likelihood(*cents.params.values(), x, m_x), rel=1e-9)
+
+
 def series_2f1(a, b, c, z, terms=2000) -> float:
     term, total = 1.0, 1.0
     for n in range(terms):

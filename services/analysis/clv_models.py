@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,8 +11,11 @@ from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 from threadpoolctl import threadpool_limits
 
 logger = logging.getLogger(__name__)
-# Log-parameters are kept in a box so exp() stays finite; a fit that ends on the box has not found a maximum.
+# Log-parameters are searched in a box so exp() stays finite. A maximum beyond e^+-10 (time and spend in units of
+# their means) is the likelihood still rising towards 0 or infinity, as when every customer spends the same: no
+# finite maximum, so not converged.
 LOG_BOUND = 15.0
+LOG_PLAUSIBLE = 10.0
 MAX_ITERATIONS = 500
 
 
@@ -75,18 +79,27 @@ def gamma_gamma_log_likelihood(params: np.ndarray, x: np.ndarray, m_x: np.ndarra
 
 def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> Fit:
     """Maximum likelihood (r, alpha, a, b) of the BG/NBD for these histories."""
-    columns, weights, _ = _distinct(x, t_x, T)
-    start = np.log([1.0, max(float(np.mean(T)), 1e-3), 1.0, 1.0])
-    return _maximise(lambda p: bgnbd_log_likelihood(p, *columns, weights=weights, gradient=True), start,
-                     ("r", "alpha", "a", "b"))
+    # alpha is a time scale: fitting in units of the mean T keeps it inside the search box whatever the time unit,
+    # then alpha and the density (lambda^x, so a factor scale^-x per customer) are scaled back
+    scale = float(np.mean(T)) or 1.0
+    (x, t_x, T), weights, _ = _distinct(x, np.asarray(t_x, dtype="float64") / scale,
+                                        np.asarray(T, dtype="float64") / scale)
+    fit = _maximise(lambda p: bgnbd_log_likelihood(p, x, t_x, T, weights=weights, gradient=True), np.zeros(4),
+                    ("r", "alpha", "a", "b"))
+    return Fit({**fit.params, "alpha": fit.params["alpha"] * scale},
+               fit.log_likelihood - float(weights @ x) * math.log(scale), fit.converged, fit.message)
 
 
 def fit_gamma_gamma(x: np.ndarray, m_x: np.ndarray) -> Fit:
     """Maximum likelihood (p, q, gamma) of the Gamma-Gamma for repeat customers' purchase counts and mean spend."""
-    columns, weights, _ = _distinct(x, m_x)
-    start = np.log([1.0, 2.0, max(float(np.mean(m_x)), 1e-6)])
-    return _maximise(lambda p: gamma_gamma_log_likelihood(p, *columns, weights=weights, gradient=True), start,
-                     ("p", "q", "gamma"))
+    # gamma is a scale parameter: fitting spend in units of its mean keeps it inside the search box whatever the
+    # currency (a shop in rupiah spends millions), then gamma and the density are scaled back
+    scale = float(np.mean(m_x))
+    (x, m_x), weights, _ = _distinct(x, np.asarray(m_x, dtype="float64") / scale)
+    fit = _maximise(lambda p: gamma_gamma_log_likelihood(p, x, m_x, weights=weights, gradient=True),
+                    np.log([1.0, 2.0, 1.0]), ("p", "q", "gamma"))
+    return Fit({**fit.params, "gamma": fit.params["gamma"] * scale},
+               fit.log_likelihood - float(weights.sum()) * math.log(scale), fit.converged, fit.message)
 
 
 def p_alive(params: dict, x, t_x, T) -> np.ndarray:
@@ -175,10 +188,10 @@ def _maximise(log_likelihood, start: np.ndarray, names: tuple[str, ...]) -> Fit:
         result = minimize(objective, start, jac=True, method="L-BFGS-B",
                           bounds=[(-LOG_BOUND, LOG_BOUND)] * len(start),
                           options={"maxiter": MAX_ITERATIONS, "ftol": 1e-13, "gtol": 1e-7})
-    on_bound = bool(np.any(np.abs(result.x) >= LOG_BOUND - 1e-6))
-    converged = bool(result.success and np.isfinite(result.fun) and not on_bound)
-    message = "a parameter ran to the edge of its range" if on_bound and result.success \
-        else str(result.message).strip(" :")
+    runaway = bool(np.any(np.abs(result.x) >= LOG_PLAUSIBLE))
+    converged = bool(result.success and np.isfinite(result.fun) and not runaway)
+    message = "a parameter ran off towards 0 or infinity: the data do not pin the model down" \
+        if runaway and result.success else str(result.message).strip(" :")
     if not converged:
         logger.info("fit did not converge: %s", message)
     return Fit({name: float(v) for name, v in zip(names, np.exp(result.x), strict=True)}, float(-result.fun),
