@@ -172,6 +172,16 @@ def test_expected_purchases_and_p_alive_follow_the_paper():
         assert models.p_alive(FIXED, x, t_x, T) == pytest.approx(1 / (1 + death), rel=1e-12)
 
 
+def test_expected_purchases_stay_finite_for_customers_with_thousands_of_purchases():
+    r, alpha = FIXED["r"], FIXED["alpha"]
+    x, t_x, T = 3000, 1090.0, 1095.0                          # a wholesaler buying almost daily for three years
+    horizons = np.array([30.0, 365.0, 3653.0])
+    expected = models.expected_purchases(FIXED, x, t_x, T, horizons)
+    assert np.all(np.isfinite(expected)) and np.all(np.diff(expected) > 0)
+    # never more than buying at the posterior mean rate for the whole horizon
+    assert np.all((expected > 0) & (expected <= (r + x) / (alpha + T) * horizons))
+
+
 def test_discounting_values_each_period_at_its_end():
     model = {"time_unit": "week", "unit_days": 7.0, "horizon": 10, "discount_rate": 0.2, "margin": 0.5,
              "bgnbd": FIXED, "gamma_gamma": {"p": 4.0, "q": 2.5, "gamma": 12.0}}
