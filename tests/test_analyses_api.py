@@ -360,7 +360,7 @@ def test_jobs_run_on_rq_when_redis_is_configured(monkeypatch, database_url, tmp_
 
 def test_cancelling_a_queued_job(app, client, alice, monkeypatch):
     queued = []
-    monkeypatch.setattr(app.extensions["services"].jobs.queue, "enqueue", lambda job_id, _analysis: queued.append(job_id))
+    monkeypatch.setattr(app.extensions["services"].jobs.queue, "enqueue", lambda job_id, _: queued.append(job_id))
     file_id = upload(client, alice)
     accepted = client.post("/api/process", headers={**alice.headers, "Prefer": "respond-async"},
                            json={"file_id": file_id, "type": "rfm", "params": {}})
