@@ -55,4 +55,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m` runs this file as __main__; RQ's work-horses import services.runtime.worker, whose _app
+    # must be the one built here, so run main() from that module
+    from services.runtime import worker
+
+    worker.main()
