@@ -6,7 +6,6 @@ import threading
 from datetime import timedelta
 
 import pymysql
-import pytest
 
 from app import create_app
 from config import load_config
