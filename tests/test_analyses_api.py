@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from models.tables import analyses, rfm_rows
 from tests.conftest import SAMPLE_FILE as SAMPLE
-from tests.conftest import assert_problem
+from tests.conftest import TEST_REDIS_URL, assert_problem
 
 SALES = """InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
 1,A,Cup,2,2011-01-03 10:00,1.50,c1,UK
@@ -315,22 +315,17 @@ def test_basket_rules_recommendations_and_download(client, alice):
     assert_problem(exploded, 422)
 
 
-def test_jobs_run_on_rq_when_redis_is_configured(monkeypatch, database_url, tmp_path):
-    redis = pytest.importorskip("redis")
+def test_jobs_run_on_rq_when_redis_is_configured(monkeypatch, database_url, tmp_path, shared_redis):
     from rq import Queue, SimpleWorker
 
     import services.runtime.worker as worker_module
     from app import create_app
     from config import load_config
 
-    connection = redis.Redis.from_url("redis://127.0.0.1:6379/15")
-    try:
-        connection.ping()
-    except redis.RedisError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
+    connection = shared_redis
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("UPLOAD_DIR", str(tmp_path / "uploads"))
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")
+    monkeypatch.setenv("REDIS_URL", TEST_REDIS_URL)
     monkeypatch.setenv("RETENTION_THREAD", "false")
     queue_name = f"test-analyses-{uuid.uuid4().hex}"
     monkeypatch.setenv("RQ_QUEUE", queue_name)

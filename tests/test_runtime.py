@@ -17,7 +17,7 @@ from config import load_config
 from models.tables import analyses, jobs, rfm_rows
 from services.runtime.retry import in_transaction
 from services.tokens import issue_token
-from tests.conftest import assert_problem
+from tests.conftest import TEST_REDIS_URL, assert_problem
 from tests.test_analyses_api import SALES, process, upload
 from tests.test_openapi import operations
 
@@ -190,21 +190,17 @@ def test_a_worker_without_the_job_fails_it_naming_its_database(app, services):
     assert app.extensions["db_engine"].url.render_as_string(hide_password=True) in str(raised.value)
 
 
-def test_a_worker_on_another_database_makes_the_api_report_the_job_failed(monkeypatch, database_url, tmp_path):
+def test_a_worker_on_another_database_makes_the_api_report_the_job_failed(monkeypatch, database_url, tmp_path,
+                                                                         shared_redis):
     """README once showed `rq worker` with only REDIS_URL: that worker used its own SQLite and said "Job OK"."""
-    redis = pytest.importorskip("redis")
     from rq import Queue, SimpleWorker
 
     import services.runtime.worker as worker_module
 
-    connection = redis.Redis.from_url("redis://127.0.0.1:6379/15")
-    try:
-        connection.ping()
-    except redis.RedisError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
+    connection = shared_redis
     queue_name = f"test-wrong-db-{uuid.uuid4().hex}"
     for name, value in {"DATABASE_URL": database_url, "UPLOAD_DIR": str(tmp_path / "uploads"),
-                        "REDIS_URL": "redis://127.0.0.1:6379/15", "RQ_QUEUE": queue_name,
+                        "REDIS_URL": TEST_REDIS_URL, "RQ_QUEUE": queue_name,
                         "RATELIMIT_ENABLED": "false"}.items():
         monkeypatch.setenv(name, value)
     api = create_app(load_config("testing"))

@@ -23,6 +23,13 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
+def signed_in(client) -> dict:
+    """Register alice on a test client and return her Authorization header."""
+    answer = client.post("/api/auth/register", json={"username": "alice", "email": "alice@example.com",
+                                                     "password": PASSWORD})
+    return {"Authorization": f"Bearer {answer.json['token']}"}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

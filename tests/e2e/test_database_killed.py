@@ -10,8 +10,8 @@ import pymysql
 from app import create_app
 from config import load_config
 from migrate import upgrade
-from tests.conftest import PASSWORD, assert_problem
-from tests.e2e.conftest import sales_csv, wait_until
+from tests.conftest import assert_problem
+from tests.e2e.conftest import sales_csv, signed_in, wait_until
 
 CUSTOMERS = 150_000
 
@@ -35,9 +35,7 @@ def test_database_killed_mid_write(mariadb, tmp_path, monkeypatch):
     upgrade(mariadb.url)
     app = create_app(load_config("testing"))
     client = app.test_client()
-    client.post("/api/auth/register", json={"username": "alice", "email": "a@example.com", "password": PASSWORD})
-    headers = {"Authorization": "Bearer " + client.post(
-        "/api/auth/login", json={"identifier": "alice", "password": PASSWORD}).json["token"]}
+    headers = signed_in(client)
     path = sales_csv(tmp_path / "many.csv", CUSTOMERS)
     with path.open("rb") as handle:
         file_id = client.post("/api/upload", headers=headers, data={"file": (handle, "many.csv")},

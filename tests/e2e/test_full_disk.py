@@ -9,8 +9,8 @@ import pytest
 
 from app import create_app
 from config import load_config
-from tests.conftest import PASSWORD, assert_problem
-from tests.e2e.conftest import sales_csv
+from tests.conftest import assert_problem
+from tests.e2e.conftest import sales_csv, signed_in
 from tests.test_analyses_api import SALES
 
 
@@ -35,9 +35,7 @@ def test_a_full_disk_is_a_507_and_keeps_nothing(small_disk, tmp_path, monkeypatc
         monkeypatch.setenv(name, value)
     app = create_app(load_config("testing"))
     client = app.test_client()
-    token = client.post("/api/auth/register", json={"username": "alice", "email": "a@example.com",
-                                                    "password": PASSWORD}).json["token"]
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = signed_in(client)
 
     big = sales_csv(tmp_path / "big.csv", 40_000)  # a few MB: more than the disk holds
     with big.open("rb") as handle:

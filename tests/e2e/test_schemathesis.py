@@ -12,7 +12,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance
 
 from app import create_app
 from config import load_config
-from tests.conftest import PASSWORD
+from tests.e2e.conftest import signed_in
 from tests.test_analyses_api import SALES
 
 EXAMPLES_PER_OPERATION = 8
@@ -30,9 +30,7 @@ def served(tmp_path, monkeypatch, sqlite_template):
         monkeypatch.setenv(name, value)
     app = create_app(load_config("testing"))
     client = app.test_client()
-    token = client.post("/api/auth/register", json={"username": "fuzz", "email": "fuzz@example.com",
-                                                    "password": PASSWORD}).json["token"]
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = signed_in(client)
     file_id = client.post("/api/upload", headers=headers, data={"file": (io.BytesIO(SALES.encode()), "s.csv")},
                           content_type="multipart/form-data").json["file_id"]
     client.post("/api/process", headers=headers, json={"file_id": file_id, "type": "rfm", "params": {"n_clusters": 2}})

@@ -12,8 +12,7 @@ from pathlib import Path
 from app import create_app
 from config import load_config
 from migrate import upgrade
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import ROOT, app_environment, sales_csv, wait_until
+from tests.e2e.conftest import ROOT, app_environment, sales_csv, signed_in, wait_until
 
 
 def work_horses(pid: int) -> list[int]:
@@ -33,9 +32,7 @@ def test_work_horse_killed_mid_job(tmp_path, redis_url, monkeypatch):
         monkeypatch.setenv(name, environment[name])
     api = create_app(load_config("testing"))
     client = api.test_client()
-    client.post("/api/auth/register", json={"username": "alice", "email": "a@example.com", "password": PASSWORD})
-    headers = {"Authorization": "Bearer " + client.post(
-        "/api/auth/login", json={"identifier": "alice", "password": PASSWORD}).json["token"]}
+    headers = signed_in(client)
     with sales_csv(tmp_path / "many.csv", 120_000).open("rb") as handle:
         file_id = client.post("/api/upload", headers=headers, data={"file": (handle, "many.csv")},
                               content_type="multipart/form-data").json["file_id"]
