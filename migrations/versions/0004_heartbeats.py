@@ -1,4 +1,5 @@
 """Heartbeats on analyses and jobs: the housekeeping sweep fails queued or running ones whose worker stopped.
+Also an (analysis_id) index on rfm_rows, so results pages come in id order without sorting the analysis.
 
 Revision ID: 0004
 Revises: 0003
@@ -27,7 +28,11 @@ def upgrade() -> None:
         op.execute(rows.update().where(rows.c.status.in_(("queued", "running"))).values(heartbeat_at=now))
 
 
+    op.create_index("ix_rfm_rows_analysis_id", "rfm_rows", ["analysis_id"])
+
+
 def downgrade() -> None:
+    op.drop_index("ix_rfm_rows_analysis_id", "rfm_rows")
     for table in TABLES:
         with op.batch_alter_table(table) as batch:
             batch.drop_index(f"ix_{table}_status_heartbeat")
