@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 HOST   ?= 127.0.0.1
 
-.PHONY: run test lint migrate prod bench clean
+.PHONY: run test lint migrate prod worker e2e bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,17 +28,27 @@ run: migrate
 prod: migrate
 	APP_ENV=production $(BIN)/gunicorn -c gunicorn.conf.py "app:create_app()"
 
+# The RQ worker for queued analyses (needs REDIS_URL): same environment and .env as `make run`.
+worker: migrate
+	$(BIN)/python -m services.runtime.worker
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Fault and end-to-end tests against real processes (tests/e2e, marker e2e); `make test` leaves them out.
+e2e: $(VENV)/.dev
+	$(BIN)/python -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
+
 $(VENV)/.bench: requirements-bench.txt $(VENV)/.dev
 	$(BIN)/pip install --quiet -r requirements-bench.txt
 	touch $@
 
+# The load benchmark drives the servers with wrk (Debian package), installed here when it is missing.
 bench: $(VENV)/.bench
+	@command -v wrk >/dev/null 2>&1 || { echo "installing wrk for the load benchmark"; apt-get install -y -q wrk; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:

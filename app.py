@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import UTC, date, datetime, timedelta
-from functools import partial
+from datetime import UTC, date, datetime
 
 import click
 from flask import Flask, current_app
@@ -21,10 +20,10 @@ from middlewares.rate_limit import limiter
 from models import database
 from routes import register_blueprints
 from routes.auth import RegisterSchema
-from routes.schemas import ProblemSchema
+from routes.schemas import IdConverter, ProblemSchema, id_param_schema
 from services.errors import AppError
 from services.registry import build_services
-from services.retention import HousekeepingThread
+from services.runtime.housekeeping import HousekeepingThread, housekeeping_sweeps
 from services.sandbox import start_parser_server
 
 logger = logging.getLogger(__name__)
@@ -50,6 +49,14 @@ class RetailApi(Api):
     def _register_error_handlers(self) -> None:
         """Left to middlewares/errors.py, which answers problem+json for everything."""
 
+    def _register_responses(self) -> None:
+        """The shared error responses are documented with the content type they are served with."""
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = errors.PROBLEM_MIME
+        try:
+            super()._register_responses()
+        finally:
+            del self.DEFAULT_RESPONSE_CONTENT_TYPE  # success responses keep application/json
+
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the app: config, logging, database, CORS, limits, routes, OpenAPI, errors, CLI."""
@@ -72,15 +79,19 @@ def create_app(config: Config | None = None) -> Flask:
          allow_headers=["Authorization", "Content-Type", "Prefer", "X-Request-ID"],
          expose_headers=["Location", "Retry-After", "X-Request-ID", "Content-Disposition"])
     limiter.init_app(app)
+    app.url_map.converters["id"] = IdConverter
     api = RetailApi(app)
+    api.register_converter(IdConverter, id_param_schema)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     register_blueprints(api)
     errors.init_app(app)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(cleanup_command)
     start_parser_server()
+    app.extensions["services"].files.sweep_staging()  # uploads a killed server left half-written
     if app.config["RETENTION_THREAD"]:
-        HousekeepingThread(housekeeping_sweeps(app), app.config["RETENTION_INTERVAL_SECONDS"]).start()
+        sweeps = housekeeping_sweeps(app.extensions["services"], app.config)
+        HousekeepingThread(sweeps, app.config["RETENTION_INTERVAL_SECONDS"]).start()
     return app
 
 
@@ -115,30 +126,14 @@ def create_admin_command(username: str, email: str, password: str) -> None:
     click.echo(f"admin {username!r} created with id {user_id}")
 
 
-def housekeeping_sweeps(app: Flask) -> list:
-    """Delete raw uploads past RAW_RETENTION_MINUTES; fail analyses left running past ABANDONED_AFTER_MINUTES."""
-    services = app.extensions["services"]
-    abandoned_after = timedelta(minutes=app.config["ABANDONED_AFTER_MINUTES"])
-    return [services.files.purge_expired_originals, partial(services.analyses.fail_abandoned, abandoned_after)]
-
-
 @click.command("cleanup")
 @with_appcontext
 def cleanup_command() -> None:
     """Run the housekeeping sweeps now (the app also runs them every few minutes)."""
-    removed, abandoned = (sweep() for sweep in housekeeping_sweeps(current_app))
-    click.echo(f"removed {removed} raw upload(s); marked {abandoned} abandoned analysis(es) failed")
-
-
-_worker_app: Flask | None = None
-
-
-def run_analysis_job(job_id: str) -> None:
-    """RQ entry point (`rq worker analyses`): run one queued analysis with this deployment's settings."""
-    global _worker_app
-    if _worker_app is None:
-        _worker_app = create_app()
-    _worker_app.extensions["services"].analyses.run_job(job_id)
+    removed, staging, stopped = (sweep() for sweep in housekeeping_sweeps(current_app.extensions["services"],
+                                                                           current_app.config))
+    click.echo(f"removed {removed} raw upload(s) and {staging} dead upload(s); "
+               f"failed {stopped} job(s)/analysis(es) whose worker stopped")
 
 
 if __name__ == "__main__":

@@ -79,9 +79,11 @@ class Config:
         self.RATELIMIT_HEADERS_ENABLED = True
         self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
         self.RAW_RETENTION_MINUTES = _env_int("RAW_RETENTION_MINUTES", 60)
-        self.RETENTION_INTERVAL_SECONDS = _env_int("RETENTION_INTERVAL_SECONDS", 300)
+        self.RETENTION_INTERVAL_SECONDS = _env_int("RETENTION_INTERVAL_SECONDS", 30)
         self.RETENTION_THREAD = _env("RETENTION_THREAD", "true").lower() != "false"
-        self.ABANDONED_AFTER_MINUTES = _env_int("ABANDONED_AFTER_MINUTES", 60)
+        self.HEARTBEAT_STALE_SECONDS = _env_int("HEARTBEAT_STALE_SECONDS", 60)
+        self.RQ_QUEUE = _env("RQ_QUEUE", "analyses")
+        self.STORAGE_MIN_FREE_MB = _env_int("STORAGE_MIN_FREE_MB", 256)
         self.MAX_DECOMPRESSED_MB = _env_int("MAX_DECOMPRESSED_MB", 256)
         self.MAX_SHEET_CELLS = _env_int("MAX_SHEET_CELLS", 50_000_000)
         self.PARSE_MEMORY_MB = _env_int("PARSE_MEMORY_MB", 3072)

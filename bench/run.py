@@ -17,6 +17,8 @@ sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared"
 OUT = ROOT / "bench" / "out"
 
+from bench.load import bench_load, bench_queue  # noqa: E402 - needs ROOT on sys.path first
+
 
 def ensure_data() -> tuple[Path, Path]:
     """The benchmark CSV and XLSX, generated once from the real sample."""
@@ -202,13 +204,24 @@ print(json.dumps(result))
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-openpyxl", action="store_true", help="skip the slow openpyxl baseline")
-    parser.add_argument("--only", choices=["ingest", "basket", "pipeline"], help="run one part only")
+    parser.add_argument("--only", choices=["ingest", "basket", "pipeline", "load", "queue"], help="run one part only")
+    parser.add_argument("--load-seconds", type=int, default=10, help="how long each load run lasts")
+    parser.add_argument("--mysql-url", default=os.environ.get("BENCH_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306"),
+                        help="MariaDB server for the load run (a throwaway database is made there); '' skips it")
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                        help="Redis for the queue benchmark (a queue of its own)")
     parser.add_argument("--our-pipeline", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.our_pipeline:
         import json
 
         print(json.dumps(our_pipeline(args.our_pipeline)))
+        return
+    if args.only in (None, "load"):
+        bench_load(args.load_seconds, args.mysql_url or None)
+    if args.only in (None, "queue"):
+        bench_queue(args.redis_url)
+    if args.only in ("load", "queue"):
         return
     csv_path, xlsx_path = ensure_data()
     if args.only in (None, "ingest"):

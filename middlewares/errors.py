@@ -7,7 +7,9 @@ import logging
 from flask import Flask, Response, current_app, g
 from werkzeug.exceptions import HTTPException
 
-from services.errors import AppError
+from models.database import is_database_unavailable
+from services.errors import AppError, DatabaseUnavailable, StorageFull
+from services.storage import is_storage_full
 
 logger = logging.getLogger(__name__)
 PROBLEM_MIME = "application/problem+json"
@@ -58,9 +60,16 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 
 def handle_unexpected(error: Exception) -> Response:
-    """Anything else is a bug: log it with the request id, tell the client only the id."""
+    """A lost database is a 503 and a full disk a 507, wherever they strike; anything else is a bug: log it
+    with the request id, tell the client only the id."""
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
+    if is_database_unavailable(error):
+        logger.warning("database unavailable in request %s: %s", g.get("request_id"), type(error).__name__)
+        return handle_app_error(DatabaseUnavailable("the database is unavailable; try again shortly"))
+    if is_storage_full(error):
+        logger.error("storage full in request %s", g.get("request_id"))
+        return handle_app_error(StorageFull("storage is full; nothing was kept, try again once space is freed"))
     logger.exception("unhandled error in request %s", g.get("request_id"))
     return problem(500, "Internal server error",
                    f"an unexpected error occurred; quote request id {g.get('request_id')} when reporting it")

@@ -8,6 +8,8 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from models.pagination import Page, paginate
 from models.tables import MAX_ID, analyses
 
+UNFINISHED = ("queued", "running")
+WORKER_STOPPED = "the worker stopped before finishing (it was killed, or lost its database)"
 ANALYSIS_SORT_COLUMNS = {"id": analyses.c.id, "created_at": analyses.c.created_at, "type": analyses.c.type,
                          "status": analyses.c.status}
 
@@ -16,7 +18,8 @@ def insert_analysis(conn: Connection, owner_id: int, file_id: int, analysis_type
                     status: str, now: datetime) -> int:
     """A new analysis record; returns its id."""
     result = conn.execute(insert(analyses).values(owner_id=owner_id, file_id=file_id, type=analysis_type,
-                                                  params=params, status=status, created_at=now))
+                                                  params=params, status=status, created_at=now,
+                                                  heartbeat_at=now))
     return int(result.inserted_primary_key[0])
 
 
@@ -56,8 +59,9 @@ def list_analyses(conn: Connection, owner_id: int, page: Page, file_id: int | No
 
 
 def set_status(conn: Connection, analysis_id: int, status: str, now: datetime | None = None,
-               summary: dict | None = None, error: str | None = None) -> bool:
-    """Record a state change (and, when finishing, the summary or the error); False if the analysis is gone."""
+               summary: dict | None = None, error: str | None = None, only_from: tuple[str, ...] = UNFINISHED) -> bool:
+    """Record a state change (and, when finishing, the summary or the error) of an analysis still in one of
+    `only_from`; False if it is gone or already elsewhere (a sweep failed it, the user cancelled it)."""
     values: dict = {"status": status}
     if summary is not None:
         values["summary"] = summary
@@ -65,7 +69,8 @@ def set_status(conn: Connection, analysis_id: int, status: str, now: datetime | 
         values["error"] = error[:5000]
     if now is not None:
         values["finished_at"] = now
-    return conn.execute(update(analyses).where(analyses.c.id == analysis_id).values(**values)).rowcount > 0
+    query = update(analyses).where(analyses.c.id == analysis_id, analyses.c.status.in_(only_from))
+    return conn.execute(query.values(**values)).rowcount > 0
 
 
 def delete_analysis(conn: Connection, analysis_id: int, owner_id: int) -> bool:
@@ -84,9 +89,16 @@ def count_analyses(conn: Connection, owner_id: int | None = None, file_id: int |
     return conn.execute(query).scalar_one()
 
 
-def fail_stale(conn: Connection, started_before: datetime, now: datetime) -> int:
-    """Mark queued or running analyses older than `started_before` failed (their worker died); returns how many."""
+def touch(conn: Connection, analysis_ids: list[int], now: datetime) -> None:
+    """Heartbeat of analyses a live process holds (by id alone: the runner and queue created them)."""
+    conn.execute(update(analyses).where(analyses.c.id.in_(analysis_ids), analyses.c.status.in_(UNFINISHED))
+                 .values(heartbeat_at=now))
+
+
+def fail_stale(conn: Connection, beat_before: datetime, now: datetime) -> int:
+    """Fail queued or running analyses whose heartbeat stopped before `beat_before`; returns how many."""
     query = (update(analyses)
-             .where(analyses.c.status.in_(("queued", "running")), analyses.c.created_at < started_before)
-             .values(status="failed", finished_at=now, error="abandoned: its worker stopped before finishing"))
+             .where(analyses.c.status.in_(UNFINISHED),
+                    (analyses.c.heartbeat_at < beat_before) | analyses.c.heartbeat_at.is_(None))
+             .values(status="failed", finished_at=now, error=WORKER_STOPPED))
     return conn.execute(query).rowcount

@@ -8,9 +8,16 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 logger = logging.getLogger(__name__)
 EXTENSION_KEY = "db_engine"
+# MySQL/MariaDB error numbers: the server is unreachable, went away, dropped or refused the connection, shut down.
+CONNECTION_ERRORS = {1040, 1053, 1927, 2002, 2003, 2006, 2013, 2055, 4031}
+RETRYABLE_ERRORS = {1205, 1213}  # lock wait timeout, deadlock: the transaction was rolled back and may be rerun
+# SQLite says so in words; a locked database outlasting busy_timeout is, to a client, an unavailable one.
+SQLITE_UNAVAILABLE = ("database is locked", "unable to open database file", "disk i/o error")
 
 
 def create_db_engine(database_url: str) -> Engine:
@@ -40,6 +47,36 @@ def _configure_sqlite_connection(dbapi_connection, _record) -> None:
 def init_app(app: Flask) -> None:
     """Create the app's engine from DATABASE_URL and keep it on the app."""
     app.extensions[EXTENSION_KEY] = create_db_engine(app.config["DATABASE_URL"])
+
+
+def _mysql_error_number(error: BaseException) -> int | None:
+    orig = getattr(error, "orig", None)
+    args = getattr(orig, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """True for a lost, refused or exhausted connection (or a lock that outlasted its wait): a 503, not a bug."""
+    if isinstance(error, DisconnectionError | PoolTimeout):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated or type(error.orig).__name__ == "InterfaceError":
+        return True
+    number = _mysql_error_number(error)
+    if number is not None:
+        return number in CONNECTION_ERRORS or number in RETRYABLE_ERRORS
+    return any(words in str(error.orig).lower() for words in SQLITE_UNAVAILABLE)
+
+
+def is_retryable(error: SQLAlchemyError) -> bool:
+    """True for a deadlock or lock-wait timeout: the server rolled the transaction back; running it again is safe."""
+    return isinstance(error, DBAPIError) and _mysql_error_number(error) in RETRYABLE_ERRORS
+
+
+def describe_database(engine: Engine) -> str:
+    """The engine's URL without its password, to name the database in an error."""
+    return engine.url.render_as_string(hide_password=True)
 
 
 def utc_now() -> datetime:

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from models.analyses import UNFINISHED, WORKER_STOPPED
 from models.tables import jobs
 
 
@@ -12,7 +13,7 @@ def insert_job(conn: Connection, job_id: str, owner_id: int, analysis_id: int, n
     """A queued job for one analysis."""
     conn.execute(insert(jobs).values(id=job_id, owner_id=owner_id, analysis_id=analysis_id, status="queued",
                                      progress=0, stage="queued", cancel_requested=False, created_at=now,
-                                     updated_at=now))
+                                     updated_at=now, heartbeat_at=now))
 
 
 def get_job(conn: Connection, job_id: str, owner_id: int) -> dict | None:
@@ -27,9 +28,23 @@ def get_job_for_worker(conn: Connection, job_id: str) -> dict | None:
     return dict(row._mapping) if row else None
 
 
-def update_job(conn: Connection, job_id: str, now: datetime, **values) -> None:
-    """Set status, progress, stage, error or cancel_requested."""
-    conn.execute(update(jobs).where(jobs.c.id == job_id).values(updated_at=now, **values))
+def update_job(conn: Connection, job_id: str, now: datetime, only_from: tuple[str, ...] = UNFINISHED,
+               **values) -> bool:
+    """Set status, progress, stage, error or cancel_requested of a job still in one of `only_from`
+    (a finished, failed or cancelled job stays so); False if there was none."""
+    query = update(jobs).where(jobs.c.id == job_id, jobs.c.status.in_(only_from))
+    return conn.execute(query.values(updated_at=now, heartbeat_at=now, **values)).rowcount > 0
+
+
+def touch(conn: Connection, job_ids: list[str], now: datetime) -> None:
+    """Heartbeat of jobs a live process holds."""
+    conn.execute(update(jobs).where(jobs.c.id.in_(job_ids), jobs.c.status.in_(UNFINISHED)).values(heartbeat_at=now))
+
+
+def unfinished_jobs(conn: Connection) -> list[dict]:
+    """Every queued or running job (id, analysis id, status), for reconciling with the queue."""
+    rows = conn.execute(select(jobs.c.id, jobs.c.analysis_id, jobs.c.status).where(jobs.c.status.in_(UNFINISHED)))
+    return [dict(row._mapping) for row in rows]
 
 
 def count_jobs(conn: Connection) -> dict:
@@ -38,9 +53,13 @@ def count_jobs(conn: Connection) -> dict:
     return {row.status: row.n for row in rows}
 
 
-def fail_stale(conn: Connection, started_before: datetime, now: datetime) -> int:
-    """Mark queued or running jobs older than `started_before` failed; returns how many."""
-    query = (update(jobs).where(jobs.c.status.in_(("queued", "running")), jobs.c.created_at < started_before)
-             .values(status="failed", stage="failed", updated_at=now,
-                     error="abandoned: its worker stopped before finishing"))
-    return conn.execute(query).rowcount
+def stale_jobs(conn: Connection, beat_before: datetime) -> list[dict]:
+    """Queued or running jobs whose heartbeat stopped before `beat_before` (their worker died)."""
+    query = select(jobs.c.id, jobs.c.analysis_id).where(
+        jobs.c.status.in_(UNFINISHED), (jobs.c.heartbeat_at < beat_before) | jobs.c.heartbeat_at.is_(None))
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def fail_job(conn: Connection, job_id: str, now: datetime, error: str = WORKER_STOPPED) -> bool:
+    """Fail a queued or running job with a reason."""
+    return update_job(conn, job_id, now, status="failed", stage="failed", error=error[:5000])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, Table, delete, insert, select
+from sqlalchemy import Connection, Table, insert, select
 
 from models.pagination import Page, paginate
 from models.tables import basket_rules, frequent_itemsets, rfm_rows
@@ -32,12 +32,6 @@ def bulk_insert(conn: Connection, table: Table, analysis_id: int, rows: Iterable
         conn.execute(insert(table), batch)
         written += len(batch)
     return written
-
-
-def clear_results(conn: Connection, analysis_id: int) -> None:
-    """Remove every result row of an analysis (a re-run replaces, never duplicates)."""
-    for table in (rfm_rows, basket_rules, frequent_itemsets):
-        conn.execute(delete(table).where(table.c.analysis_id == analysis_id))
 
 
 SEPARATOR = "\x1f"  # ASCII unit separator; an item name holding one has it replaced by a space in the key

@@ -104,6 +104,9 @@ analyses = Table(
     Column("error", Text, nullable=True),
     Column("created_at", DateTime, nullable=False),
     Column("finished_at", DateTime, nullable=True),
+    # touched every few seconds while queued or running; a stale one means its worker died (see the sweep)
+    Column("heartbeat_at", DateTime, nullable=True),
+    Index("ix_analyses_status_heartbeat", "status", "heartbeat_at"),
     sqlite_autoincrement=True,
     **MYSQL_TABLE_OPTIONS,
 )
@@ -125,6 +128,9 @@ rfm_rows = Table(
     Column("cluster", SmallInteger, nullable=False),
     Index("ix_rfm_rows_analysis_segment", "analysis_id", "segment"),
     Index("ix_rfm_rows_analysis_cluster", "analysis_id", "cluster"),
+    # rows of one analysis in id order without a sort (both backends end every index with the primary key),
+    # so paging through results reads 50 index entries instead of sorting the whole analysis
+    Index("ix_rfm_rows_analysis_id", "analysis_id"),
     **MYSQL_TABLE_OPTIONS,
 )
 
@@ -172,5 +178,7 @@ jobs = Table(
     Column("cancel_requested", Boolean, nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    Column("heartbeat_at", DateTime, nullable=True),
+    Index("ix_jobs_status_heartbeat", "status", "heartbeat_at"),
     **MYSQL_TABLE_OPTIONS,
 )

@@ -42,14 +42,14 @@ def list_users(args):
     return services().admin.list_users(Page(**args))
 
 
-@blp.route("/users/<int:user_id>", methods=["GET"])
+@blp.route("/users/<id:user_id>", methods=["GET"])
 @blp.response(200, UserSchema)
 def get_user(user_id):
     """One user."""
     return services().admin.get_user(user_id)
 
 
-@blp.route("/users/<int:user_id>/role", methods=["PUT"])
+@blp.route("/users/<id:user_id>/role", methods=["PUT"])
 @blp.arguments(RoleSchema)
 @blp.response(200, UserSchema)
 def set_role(body, user_id):
@@ -57,14 +57,14 @@ def set_role(body, user_id):
     return services().admin.set_role(user_id, body["role"])
 
 
-@blp.route("/users/<int:user_id>/toggle-active", methods=["PUT"])
+@blp.route("/users/<id:user_id>/toggle-active", methods=["PUT"])
 @blp.response(200, UserSchema)
 def toggle_active(user_id):
     """Deactivate (revoking their tokens) or reactivate a user."""
     return services().admin.toggle_active(user_id)
 
 
-@blp.route("/users/<int:user_id>", methods=["DELETE"])
+@blp.route("/users/<id:user_id>", methods=["DELETE"])
 @blp.response(200, MessageSchema)
 def delete_user(user_id):
     """Delete a user with all their files and results."""

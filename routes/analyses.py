@@ -10,7 +10,15 @@ from marshmallow import fields, validate
 from middlewares.auth import current_user
 from middlewares.services import services
 from models.pagination import Page
-from routes.schemas import BaseSchema, Blueprint, MessageSchema, PageArgsSchema, UTCDateTime, page_schema
+from routes.schemas import (
+    BaseSchema,
+    Blueprint,
+    MessageSchema,
+    PageArgsSchema,
+    UTCDateTime,
+    id_field,
+    page_schema,
+)
 from services.analysis.params import ANALYSIS_TYPES
 from services.results import ANALYSIS_SORT_FIELDS, DOWNLOAD_FORMATS, ITEMSET_SORT_FIELDS
 
@@ -18,11 +26,13 @@ blp = Blueprint("analyses", __name__, url_prefix="/api", description="Run analys
 
 
 class ProcessSchema(BaseSchema):
-    file_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    file_id = id_field(required=True, strict=True)
     type = fields.String(required=True, validate=validate.OneOf(ANALYSIS_TYPES))
     params = fields.Dict(load_default=dict, metadata={
         "description": "columns (role->column), clean (bool), cleaning (rule switches) and the type's own "
-                       "parameters; see README 'Analyses'", "example": {"min_support": 0.01}})
+                       "parameters; see README 'Analyses'. A 422 names the field when a parameter does not apply "
+                       "to the type, is out of its range, or a role the type needs is missing or mistyped",
+        "example": {"min_support": 0.01}})
 
 
 class AnalysisSchema(BaseSchema):
@@ -52,15 +62,15 @@ class JobSchema(BaseSchema):
 
 class AnalysisListArgsSchema(PageArgsSchema):
     sort = fields.String(load_default=None, validate=validate.OneOf(ANALYSIS_SORT_FIELDS))
-    file_id = fields.Integer(validate=validate.Range(min=1))
+    file_id = id_field()
     type = fields.String(validate=validate.OneOf(ANALYSIS_TYPES))
 
 
 class ResultArgsSchema(PageArgsSchema):
     sort = fields.String(load_default=None, metadata={"description": "a column of the result rows"})
-    segment = fields.String(validate=validate.Length(max=64))
-    cluster = fields.Integer(validate=validate.Range(min=0, max=100))
-    item = fields.String(validate=validate.Length(max=500))
+    segment = fields.String(validate=validate.Length(max=64), metadata={"description": "rfm only (else a 422)"})
+    cluster = fields.Integer(validate=validate.Range(min=0, max=100), metadata={"description": "rfm only (else a 422)"})
+    item = fields.String(validate=validate.Length(max=500), metadata={"description": "basket only (else a 422)"})
 
 
 class ItemsetArgsSchema(PageArgsSchema):
@@ -140,16 +150,15 @@ def _send(name: str, body: bytes, mimetype: str):
                                                      "Location points at /api/jobs/<id>")
 def process(body):
     """Run an analysis on one of your files; with `Prefer: respond-async` it is queued as a job instead."""
-    analyses = services().analyses
     owner = current_user()["id"]
     if _prefers_async(request.headers.getlist("Prefer")):
-        job = analyses.submit(owner, body["file_id"], body["type"], body["params"])
+        job = services().jobs.submit(owner, body["file_id"], body["type"], body["params"])
         response = jsonify(JobSchema().dump(job))
         response.status_code = 202
         response.headers["Location"] = f"/api/jobs/{job['job_id']}"
         response.headers["Preference-Applied"] = "respond-async"
         return response
-    return analyses.process(owner, body["file_id"], body["type"], body["params"])
+    return services().analyses.process(owner, body["file_id"], body["type"], body["params"])
 
 
 @blp.route("/analyses", methods=["GET"])
@@ -161,14 +170,14 @@ def list_analyses(args):
     return services().results.list(current_user()["id"], page, args.get("file_id"), args.get("type"))
 
 
-@blp.route("/analyses/<int:analysis_id>", methods=["GET"])
+@blp.route("/analyses/<id:analysis_id>", methods=["GET"])
 @blp.response(200, AnalysisSchema)
 def get_analysis(analysis_id):
     """One analysis with its summary."""
     return services().results.get(current_user()["id"], analysis_id)
 
 
-@blp.route("/analyses/<int:analysis_id>", methods=["DELETE"])
+@blp.route("/analyses/<id:analysis_id>", methods=["DELETE"])
 @blp.response(200, MessageSchema)
 def delete_analysis(analysis_id):
     """Delete an analysis and its results."""
@@ -176,7 +185,7 @@ def delete_analysis(analysis_id):
     return {"message": "analysis deleted"}
 
 
-@blp.route("/analyses/<int:analysis_id>/results", methods=["GET"])
+@blp.route("/analyses/<id:analysis_id>/results", methods=["GET"])
 @blp.arguments(ResultArgsSchema, location="query")
 @blp.response(200, ResultPageSchema)
 def results(args, analysis_id):
@@ -187,7 +196,7 @@ def results(args, analysis_id):
                                        args.get("cluster"), args.get("item"))
 
 
-@blp.route("/analyses/<int:analysis_id>/itemsets", methods=["GET"])
+@blp.route("/analyses/<id:analysis_id>/itemsets", methods=["GET"])
 @blp.arguments(ItemsetArgsSchema, location="query")
 @blp.response(200, ResultPageSchema)
 def itemsets(args, analysis_id):
@@ -196,7 +205,7 @@ def itemsets(args, analysis_id):
     return services().results.itemsets(current_user()["id"], analysis_id, page, args.get("item"))
 
 
-@blp.route("/analyses/<int:analysis_id>/download", methods=["GET"])
+@blp.route("/analyses/<id:analysis_id>/download", methods=["GET"])
 @blp.arguments(DownloadArgsSchema, location="query")
 @blp.response(200, FILE_RESPONSE, content_type="text/csv")
 def download(args, analysis_id):
@@ -211,21 +220,21 @@ def download_by_name(filename):
     return _send(*services().results.download_by_name(current_user()["id"], filename))
 
 
-@blp.route("/analyses/<int:analysis_id>/elbow", methods=["GET"])
+@blp.route("/analyses/<id:analysis_id>/elbow", methods=["GET"])
 @blp.response(200, ElbowSchema)
 def elbow(analysis_id):
     """Inertia and silhouette for k in k_min..k_max, and the suggested k (rfm)."""
     return services().results.elbow(current_user()["id"], analysis_id)
 
 
-@blp.route("/analyses/<int:analysis_id>/clusters", methods=["GET"])
+@blp.route("/analyses/<id:analysis_id>/clusters", methods=["GET"])
 @blp.response(200, ClustersSchema)
 def clusters(analysis_id):
     """Cluster statistics of an rfm analysis."""
     return services().results.clusters(current_user()["id"], analysis_id)
 
 
-@blp.route("/analyses/<int:analysis_id>/predict", methods=["POST"])
+@blp.route("/analyses/<id:analysis_id>/predict", methods=["POST"])
 @blp.arguments(PredictSchema)
 @blp.response(200, PredictionSchema)
 def predict(body, analysis_id):
@@ -233,7 +242,7 @@ def predict(body, analysis_id):
     return services().results.predict(current_user()["id"], analysis_id, **body)
 
 
-@blp.route("/analyses/<int:analysis_id>/recommendations", methods=["GET"])
+@blp.route("/analyses/<id:analysis_id>/recommendations", methods=["GET"])
 @blp.arguments(RecommendationArgsSchema, location="query")
 @blp.response(200, RecommendationsSchema)
 def recommendations(args, analysis_id):
@@ -245,11 +254,11 @@ def recommendations(args, analysis_id):
 @blp.response(200, JobSchema)
 def get_job(job_id):
     """State and progress of a queued analysis."""
-    return services().analyses.job(current_user()["id"], job_id)
+    return services().jobs.job(current_user()["id"], job_id)
 
 
 @blp.route("/jobs/<string:job_id>", methods=["DELETE"])
 @blp.response(200, JobSchema)
 def cancel_job(job_id):
     """Cancel a job: at once if queued, at its next stage if running."""
-    return services().analyses.cancel_job(current_user()["id"], job_id)
+    return services().jobs.cancel_job(current_user()["id"], job_id)

@@ -20,7 +20,8 @@ class RegisterSchema(BaseSchema):
     username = fields.String(required=True, validate=USERNAME_RULE, metadata={"example": "shopowner"})
     email = fields.Email(required=True, validate=validate.Length(max=254), metadata={"example": "owner@example.com"})
     password = fields.String(
-        required=True, metadata={"description": "8 characters or more, at most 72 bytes in UTF-8"}
+        required=True, metadata={"minLength": 8,
+                                 "description": "8 characters or more, at most 72 bytes in UTF-8 (else a 422)"}
     )
 
 

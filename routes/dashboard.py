@@ -1,17 +1,17 @@
 """Seed 001's dashboard and results endpoints."""
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from middlewares.auth import current_user
 from middlewares.services import services
-from routes.schemas import BaseSchema, Blueprint
+from routes.schemas import BaseSchema, Blueprint, id_field
 
 blp = Blueprint("dashboard", __name__, url_prefix="/api", description="Headline numbers (seed 001)")
 
 
 class FileArgsSchema(BaseSchema):
-    file_id = fields.Integer(validate=validate.Range(min=1), metadata={"description": "default: your newest file"})
+    file_id = id_field(metadata={"description": "default: your newest file"})
 
 
 class DashboardSchema(BaseSchema):

@@ -17,6 +17,7 @@ from routes.schemas import (
     MessageSchema,
     PageArgsSchema,
     UTCDateTime,
+    id_field,
     page_args_schema,
     page_schema,
 )
@@ -105,7 +106,7 @@ class TransactionArgsSchema(FilterArgsSchema, PageArgsSchema):
 
 
 class ExportArgsSchema(FilterArgsSchema):
-    file_id = fields.Integer(required=True)
+    file_id = id_field(required=True)
 
 
 class TransactionPageSchema(BaseSchema):
@@ -143,14 +144,14 @@ def list_files(args):
     return services().files.list_files(current_user()["id"], Page(**args))
 
 
-@blp.route("/files/<int:file_id>", methods=["GET"])
+@blp.route("/files/<id:file_id>", methods=["GET"])
 @blp.response(200, FileSchema)
 def get_file(file_id):
     """One of your files, with its roles, warnings and a preview."""
     return services().files.get_file(current_user()["id"], file_id)
 
 
-@blp.route("/files/<int:file_id>", methods=["DELETE"])
+@blp.route("/files/<id:file_id>", methods=["DELETE"])
 @blp.response(200, MessageSchema)
 def delete_file(file_id):
     """Delete a file, its stored copies and every result computed from it."""
@@ -158,7 +159,7 @@ def delete_file(file_id):
     return {"message": "file deleted"}
 
 
-@blp.route("/files/<int:file_id>/transactions", methods=["GET"])
+@blp.route("/files/<id:file_id>/transactions", methods=["GET"])
 @blp.arguments(TransactionArgsSchema, location="query")
 @blp.response(200, TransactionPageSchema)
 def transactions(args, file_id):

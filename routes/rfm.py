@@ -31,7 +31,7 @@ class RfmRowSchema(BaseSchema):
     cluster = fields.Integer()
 
 
-@blp.route("/process/<int:file_id>", methods=["POST"])
+@blp.route("/process/<id:file_id>", methods=["POST"])
 @blp.response(200, RfmProcessedSchema)
 def process(file_id):
     """RFM with the default parameters (cleaning as seed 002: customer present, quantity and price > 0)."""
@@ -41,7 +41,7 @@ def process(file_id):
             "clusters": summary["clusters"], "analysis_id": analysis["analysis_id"]}
 
 
-@blp.route("/results/<int:file_id>", methods=["GET"])
+@blp.route("/results/<id:file_id>", methods=["GET"])
 @blp.response(200, RfmRowSchema(many=True))
 def results(file_id):
     """Every customer row of the file's newest RFM analysis, as a bare JSON array."""

@@ -9,6 +9,9 @@ import flask_smorest
 import marshmallow as ma
 from marshmallow import fields, validate
 from webargs.flaskparser import FlaskParser
+from werkzeug.routing import IntegerConverter
+
+from models.tables import MAX_ID
 
 
 class SafeJSONParser(FlaskParser):
@@ -28,6 +31,27 @@ class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint with the safe JSON parser; every routes module uses this one."""
 
     ARGUMENTS_PARSER = SafeJSONParser()
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>` in a route: an id beyond the id columns' range names no row, so it becomes 0, which no row
+    has either, and every method answers 404 as for any missing id (SQLite would raise OverflowError on it;
+    a converter refusing it would turn a DELETE into a 405, as werkzeug then offers the GET)."""
+
+    def to_python(self, value: str) -> int:
+        """The id, or 0 when no row can have it."""
+        number = super().to_python(value)
+        return number if 0 < number <= MAX_ID else 0
+
+
+def id_param_schema(_converter: IdConverter) -> dict:
+    """How an `<id:...>` path parameter appears in the OpenAPI spec: the ids a row can have."""
+    return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
+def id_field(**kwargs) -> fields.Integer:
+    """An id in a query or a body: an integer within the id columns' range (a 422 otherwise)."""
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 MAX_PER_PAGE = 500

@@ -1,7 +1,7 @@
 """The signed-in user's own profile: read, edit, change password, delete (seed 002 shapes)."""
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from middlewares.auth import current_user
 from middlewares.services import services
@@ -12,13 +12,22 @@ blp = Blueprint("user", __name__, url_prefix="/api/user", description="Your own 
 
 
 class ProfileUpdateSchema(BaseSchema):
+    """At least one of username and email (a 422 otherwise)."""
+
     username = fields.String(validate=USERNAME_RULE)
     email = fields.Email(validate=validate.Length(max=254))
+
+    @validates_schema
+    def require_a_change(self, data: dict, **_kwargs) -> None:
+        """An empty or missing body changes nothing: say so instead of answering 200."""
+        if not data:
+            raise ValidationError("send username and/or email")
 
 
 class PasswordChangeSchema(BaseSchema):
     old_password = fields.String(required=True)
-    new_password = fields.String(required=True, metadata={"description": "8 characters or more, at most 72 bytes"})
+    new_password = fields.String(required=True, metadata={
+        "minLength": 8, "description": "8 characters or more, at most 72 bytes in UTF-8 (else a 422)"})
 
 
 class ProfileSchema(UserSchema):

@@ -1,25 +1,23 @@
 """The analysis pipeline: load a file, clean it, run one analysis, and persist everything in one transaction.
 
-A route calls `process` (synchronous) or `submit` (a job); a worker calls `run_job` with the same ids.
+A route calls `process` (synchronous); a job (services/jobs.py) calls `run` with the same ids in a worker.
 """
 from __future__ import annotations
 
 import logging
 import shutil
-import uuid
-from datetime import timedelta
 from pathlib import Path
 
 import joblib
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from models import analyses as analysis_dao
 from models import jobs as job_dao
 from models import results as result_dao
-from models.database import utc_now
+from models.database import is_database_unavailable, utc_now
 from models.tables import basket_rules, frequent_itemsets, rfm_rows
 from services.analysis import rfm as rfm_module
 from services.analysis.basket import basket_analysis
@@ -27,17 +25,19 @@ from services.analysis.cleaning import clean
 from services.analysis.frame import canonical, check_needed_roles
 from services.analysis.params import AnalysisRequest, parse_request
 from services.analysis.stats import statistical_summary
-from services.errors import AppError, Conflict, NotFound, ServiceUnavailable
+from services.errors import AppError, Conflict, NotFound, StorageFull
 from services.files import FileService
 from services.ingest.roles import apply_overrides, check_role_types
-from services.jobs import RqQueue, ThreadQueue
 from services.results import describe_analysis
-from services.storage import MODEL_FILE, REMOVED_ROWS_FILE
+from services.runtime.heartbeat import Heartbeat
+from services.runtime.retry import in_transaction
+from services.storage import MODEL_FILE, REMOVED_ROWS_FILE, is_storage_full
 
 logger = logging.getLogger(__name__)
 # The canonical columns each analysis reads (statistical reads them all): copying fewer rows is cheaper.
 NEEDED_COLUMNS = {"rfm": ["invoice", "customer", "date", "amount"],
                   "basket": ["invoice", "customer", "date", "item", "description", "country"]}
+STORAGE_FULL = "storage is full: the analysis could not keep its files; free some space and run it again"
 
 
 class Cancelled(Exception):
@@ -45,16 +45,16 @@ class Cancelled(Exception):
 
 
 class AnalysisService:
-    """Runs analyses, now or as jobs, and reports on jobs."""
+    """Runs analyses and records how each ended, on the analysis and on its job if it has one."""
 
-    def __init__(self, engine: Engine, files: FileService, redis_url: str | None = None) -> None:
+    def __init__(self, engine: Engine, files: FileService, heartbeat: Heartbeat) -> None:
         self.engine = engine
         self.files = files
-        self.queue = RqQueue(redis_url) if redis_url else ThreadQueue(self.run_job)
+        self.heartbeat = heartbeat
 
     def process(self, owner_id: int, file_id: int, analysis_type: str, params: dict) -> dict:
         """Run an analysis now and return its description (a 4xx if the data or params do not allow it)."""
-        analysis_id = self._create(owner_id, file_id, analysis_type, params, status="running")
+        analysis_id = self.create(owner_id, file_id, analysis_type, params, status="running")
         self.run(analysis_id)
         with self.engine.connect() as conn:
             row = analysis_dao.get_analysis(conn, analysis_id, owner_id)
@@ -62,96 +62,86 @@ class AnalysisService:
             raise NotFound(f"analysis {analysis_id} was deleted while it ran")
         return describe_analysis(row)
 
-    def submit(self, owner_id: int, file_id: int, analysis_type: str, params: dict) -> dict:
-        """Queue an analysis as a job; returns the job."""
-        analysis_id = self._create(owner_id, file_id, analysis_type, params, status="queued")
-        job_id = uuid.uuid4().hex
-        with self.engine.begin() as conn:
-            job_dao.insert_job(conn, job_id, owner_id, analysis_id, utc_now())
-        try:
-            self.queue.enqueue(job_id)
-        except Exception as exc:
-            logger.exception("could not queue job %s", job_id)
-            self._job_update(job_id, status="failed", stage="failed", error="the job queue is unavailable")
-            self._fail(analysis_id, "failed", "the job queue is unavailable", None)
-            raise ServiceUnavailable("the job queue is unavailable; try again, or run without Prefer: respond-async") \
-                from exc
-        return self.job(owner_id, job_id)
-
-    def fail_abandoned(self, older_than: timedelta) -> int:
-        """Fail analyses and jobs still queued or running long after any run could last (their worker died)."""
-        now = utc_now()
-        with self.engine.begin() as conn:
-            jobs = job_dao.fail_stale(conn, now - older_than, now)
-            analyses = analysis_dao.fail_stale(conn, now - older_than, now)
-        if jobs or analyses:
-            logger.warning("marked %s abandoned analyses and %s jobs failed", analyses, jobs)
-        return analyses
-
-    def run_job(self, job_id: str) -> None:
-        """Worker entry: run the job's analysis unless it was cancelled; never raises."""
-        with self.engine.connect() as conn:
-            job = job_dao.get_job_for_worker(conn, job_id)
-        if job is None or job["status"] != "queued":
-            return
-        self._job_update(job_id, status="running", stage="starting", progress=1)
-        try:
-            self.run(job["analysis_id"], job_id=job_id)
-        except Cancelled:
-            self._job_update(job_id, status="cancelled", stage="cancelled")
-        except AppError as exc:
-            self._job_update(job_id, status="failed", stage="failed", error=exc.detail)
-        except Exception as exc:  # noqa: BLE001 - recorded on the job; the worker must survive
-            logger.exception("job %s failed", job_id)
-            self._job_update(job_id, status="failed", stage="failed", error=f"internal error: {type(exc).__name__}")
-        else:
-            self._job_update(job_id, status="finished", stage="finished", progress=100)
+    def create(self, owner_id: int, file_id: int, analysis_type: str, params: dict, status: str,
+               conn: Connection | None = None) -> int:
+        """Check the params and the file's roles, then insert the analysis (on `conn` if given); returns its id."""
+        request = parse_request(analysis_type, params)  # refuse bad params before anything is stored
+        if conn is None:
+            with self.engine.begin() as own_conn:
+                return self.create(owner_id, file_id, analysis_type, params, status, own_conn)
+        file_row = self.files.owned_row(owner_id, file_id, conn)
+        column_types = {column["name"]: column["type"] for column in file_row["columns"]}
+        roles = apply_overrides(file_row["roles"], request.columns, list(column_types))
+        check_role_types(roles, column_types)
+        check_needed_roles(analysis_type, roles, list(column_types))
+        return analysis_dao.insert_analysis(conn, owner_id, file_id, analysis_type, params, status, utc_now())
 
     def run(self, analysis_id: int, job_id: str | None = None) -> None:
-        """Compute and persist one analysis; on any failure it is marked failed and no result row remains."""
+        """Compute and persist one analysis, beating its heartbeat; on any failure it (and its job) is marked
+        failed and no result row remains. If even that cannot be written, the sweep fails it once the beat stops."""
         with self.engine.connect() as conn:
             analysis = analysis_dao.get_analysis_unscoped(conn, analysis_id)
         if analysis is None:  # deleted (with its file or account) before it started
             raise NotFound(f"analysis {analysis_id} not found")
-        owner_id = analysis["owner_id"]
+        with self.heartbeat.holding(analysis_id, job_id):
+            self._run(analysis, job_id)
+
+    def _run(self, analysis: dict, job_id: str | None) -> None:
+        analysis_id, owner_id = analysis["id"], analysis["owner_id"]
         workdir: Path | None = None
         try:
-            self._checkpoint(job_id, "loading", 5)
+            self._checkpoint(analysis_id, job_id, "loading", 5)
             request = parse_request(analysis["type"], analysis["params"])
             file_row, frame = self.files.load_frame(owner_id, analysis["file_id"])
             roles = apply_overrides(file_row["roles"], request.columns, list(frame.columns))
             view = canonical(frame, roles)
-            self._checkpoint(job_id, "cleaning", 20)
+            self._checkpoint(analysis_id, job_id, "cleaning", 20)
             cleaned = clean(view, frame, request.cleaning, alerts=analysis["type"] == "cleaning",
                             repeated=self.files.duplicate_rows(owner_id, file_row)) if request.clean else None
             kept = None  # the cleaning analysis only reports; the others read the kept rows
             if request.analysis_type != "cleaning":
                 kept = cleaned.kept(NEEDED_COLUMNS.get(request.analysis_type)) if cleaned else view
-            self._checkpoint(job_id, "analysing", 40)
+            self._checkpoint(analysis_id, job_id, "analysing", 40)
             workdir = self.files.analysis_dir(owner_id, file_row, analysis_id)
             summary, rows = self._analyse(request, view, kept, cleaned, workdir)
             if cleaned and request.analysis_type != "cleaning":
                 summary["cleaning"] = cleaned.brief()
                 summary["warnings"] = [*summary.get("warnings", []), *cleaned.summary["warnings"]]
-            self._checkpoint(job_id, "saving", 80)
+            self._checkpoint(analysis_id, job_id, "saving", 80)
             try:
-                with self.engine.begin() as conn:
-                    result_dao.clear_results(conn, analysis_id)
-                    for table, table_rows in rows.items():
-                        result_dao.bulk_insert(conn, table, analysis_id, table_rows)
-                    if not analysis_dao.set_status(conn, analysis_id, "finished", utc_now(), summary=summary):
-                        raise NotFound("the file was deleted while the analysis ran")
+                in_transaction(self.engine, lambda conn: self._save(conn, analysis_id, job_id, summary, rows))
             except IntegrityError as exc:  # the analysis row went with its file or account meanwhile
                 raise NotFound("the file was deleted while the analysis ran") from exc
         except Cancelled:
-            self._fail(analysis_id, "cancelled", "cancelled by the user", workdir)
+            self._fail(analysis_id, job_id, "cancelled", "cancelled by the user", workdir)
             raise
         except AppError as exc:
-            self._fail(analysis_id, "failed", exc.detail, workdir)
+            self._fail(analysis_id, job_id, "failed", exc.detail, workdir)
             raise
         except Exception as exc:
-            self._fail(analysis_id, "failed", f"internal error: {type(exc).__name__}", workdir)
+            if is_storage_full(exc):
+                self._fail(analysis_id, job_id, "failed", STORAGE_FULL, workdir)
+                raise StorageFull(STORAGE_FULL) from exc
+            reason = ("the database connection was lost" if is_database_unavailable(exc)
+                      else f"internal error: {type(exc).__name__}")
+            self._fail(analysis_id, job_id, "failed", reason, workdir)
             raise
+
+    @staticmethod
+    def _save(conn: Connection, analysis_id: int, job_id: str | None, summary: dict, rows: dict) -> None:
+        """The one write transaction. A fresh analysis has no rows to delete, so nothing here takes the gap
+        locks that deadlocked concurrent writers on MariaDB; the status moves from running only, so a run
+        the sweep already failed (or the user cancelled) cannot come back as finished."""
+        for table, table_rows in rows.items():
+            result_dao.bulk_insert(conn, table, analysis_id, table_rows)
+        now = utc_now()
+        if not analysis_dao.set_status(conn, analysis_id, "finished", now, summary=summary, only_from=("running",)):
+            current = analysis_dao.get_analysis_unscoped(conn, analysis_id)
+            if current is None:
+                raise NotFound("the file was deleted while the analysis ran")
+            raise Conflict(f"analysis {analysis_id} was marked {current['status']} while it ran: {current['error']}")
+        if job_id:
+            job_dao.update_job(conn, job_id, now, status="finished", stage="finished", progress=100)
 
     def _analyse(self, request: AnalysisRequest, view, kept, cleaned, workdir: Path) -> tuple:
         kind = request.analysis_type
@@ -176,41 +166,6 @@ class AnalysisService:
             return summary, {basket_rules: _rule_rows(result.rules), frequent_itemsets: _itemset_rows(result.itemsets)}
         return statistical_summary(kept, request.specific), {}
 
-    def job(self, owner_id: int, job_id: str) -> dict:
-        """A job's state."""
-        with self.engine.connect() as conn:
-            job = job_dao.get_job(conn, job_id, owner_id)
-        if job is None:
-            raise NotFound(f"job {job_id} not found")
-        return describe_job(job)
-
-    def cancel_job(self, owner_id: int, job_id: str) -> dict:
-        """Cancel a queued job at once, or a running one at its next stage."""
-        with self.engine.begin() as conn:
-            job = job_dao.get_job(conn, job_id, owner_id)
-            if job is None:
-                raise NotFound(f"job {job_id} not found")
-            if job["status"] in ("finished", "failed", "cancelled"):
-                raise Conflict(f"job {job_id} is already {job['status']}")
-            if job["status"] == "queued":
-                job_dao.update_job(conn, job_id, utc_now(), status="cancelled", stage="cancelled",
-                                   cancel_requested=True)
-                analysis_dao.set_status(conn, job["analysis_id"], "cancelled", utc_now(), error="cancelled by the user")
-            else:
-                job_dao.update_job(conn, job_id, utc_now(), cancel_requested=True)
-        return self.job(owner_id, job_id)
-
-    # ---- helpers ----------------------------------------------------------------------------------------
-    def _create(self, owner_id: int, file_id: int, analysis_type: str, params: dict, status: str) -> int:
-        request = parse_request(analysis_type, params)  # refuse bad params before anything is stored
-        with self.engine.begin() as conn:
-            file_row = self.files.owned_row(owner_id, file_id, conn)
-            column_types = {column["name"]: column["type"] for column in file_row["columns"]}
-            roles = apply_overrides(file_row["roles"], request.columns, list(column_types))
-            check_role_types(roles, column_types)
-            check_needed_roles(analysis_type, roles, list(column_types))
-            return analysis_dao.insert_analysis(conn, owner_id, file_id, analysis_type, params, status, utc_now())
-
     @staticmethod
     def _make_artifact_dir(workdir: Path) -> None:
         """Create the analysis folder only inside an existing file folder: never resurrect a deleted file's."""
@@ -220,33 +175,31 @@ class AnalysisService:
         except FileNotFoundError as exc:
             raise NotFound("the file was deleted while the analysis ran") from exc
 
-    def _checkpoint(self, job_id: str | None, stage: str, progress: int) -> None:
-        if job_id is None:
-            return
+    def _checkpoint(self, analysis_id: int, job_id: str | None, stage: str, progress: int) -> None:
+        """Beat at each stage; a job stops here when its user cancelled it (or it went with its file)."""
         with self.engine.begin() as conn:
+            if job_id is None:
+                analysis_dao.touch(conn, [analysis_id], utc_now())
+                return
             job = job_dao.get_job_for_worker(conn, job_id)
-            if job is None or job["cancel_requested"]:  # cancelled, or deleted with its file or account
+            if job is None or job["cancel_requested"]:
                 raise Cancelled()
             job_dao.update_job(conn, job_id, utc_now(), stage=stage, progress=progress)
+            analysis_dao.touch(conn, [analysis_id], utc_now())
 
-    def _job_update(self, job_id: str, **values) -> None:
-        with self.engine.begin() as conn:
-            job_dao.update_job(conn, job_id, utc_now(), **values)
-
-    def _fail(self, analysis_id: int, status: str, reason: str, workdir: Path | None) -> None:
+    def _fail(self, analysis_id: int, job_id: str | None, status: str, reason: str, workdir: Path | None) -> None:
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
-        with self.engine.begin() as conn:
-            result_dao.clear_results(conn, analysis_id)
-            analysis_dao.set_status(conn, analysis_id, status, utc_now(), error=reason)
+        try:
+            with self.engine.begin() as conn:
+                analysis_dao.set_status(conn, analysis_id, status, utc_now(), error=reason)
+                if job_id:
+                    job_dao.update_job(conn, job_id, utc_now(), status=status, stage=status,
+                                       error=reason if status == "failed" else None)
+        except SQLAlchemyError:  # the database is away: once the heartbeat is stale, the sweep records it
+            logger.warning("could not record that analysis %s %s (%s); the housekeeping sweep will", analysis_id,
+                           status, reason)
 
-
-
-def describe_job(row: dict) -> dict:
-    """A job as the API shows it."""
-    return {"job_id": row["id"], "status": row["status"], "progress": row["progress"], "stage": row["stage"],
-            "analysis_id": row["analysis_id"], "error": row["error"], "cancel_requested": row["cancel_requested"],
-            "created_at": row["created_at"], "updated_at": row["updated_at"]}
 
 def _rfm_rows(customers: pd.DataFrame) -> list[dict]:
     columns = ["customer_id", "recency", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_score",

@@ -66,7 +66,29 @@ class Unsupported(AppError):
     status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
 
 
+RETRY_AFTER_SECONDS = 5  # what a 503 tells clients to wait: long enough for a reconnect or a failover
+
+
 class ServiceUnavailable(AppError):
-    """A backing service (the database) is down (503)."""
+    """A backing service (the queue) is down (503); clients are told when to retry."""
 
     status, title, slug = 503, "Service unavailable", "service-unavailable"
+
+    def __init__(self, detail: str, **kwargs) -> None:
+        super().__init__(detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}, **kwargs)
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database refused or lost the connection, or stayed locked (503)."""
+
+    title, slug = "Database unavailable", "database-unavailable"
+
+
+class StorageFull(AppError):
+    """The disk holding uploads (or the database) has no room left (507); nothing was kept."""
+
+    status, title, slug = 507, "Insufficient storage", "storage-full"
+
+
+class JobNotFound(Exception):
+    """A worker was handed a job its database does not hold (raised so the queue records a failure)."""

@@ -16,18 +16,27 @@ from sqlalchemy import Engine
 from models import files as file_dao
 from models.database import utc_now
 from models.pagination import Page, page_slice
-from services.errors import Invalid, NotFound, TooLarge
+from services.errors import Invalid, NotFound, StorageFull, TooLarge
 from services.exports import csv_bytes
 from services.ingest.archives import ArchiveLimits
 from services.ingest.reader import LAYOUTS, PARQUET_NAME, IngestOptions, ingest_to_parquet, json_records
 from services.ingest.sniff import extension_of
 from services.sandbox import SandboxLimits, run_sandboxed
-from services.storage import analysis_artifact_dir, display_name, file_storage_dir, user_storage_dir
+from services.storage import (
+    analysis_artifact_dir,
+    display_name,
+    file_storage_dir,
+    is_storage_full,
+    remove_stale_staging,
+    staging_dir,
+)
 from services.transactions import TransactionFilter, filter_transactions, sort_rows
 
 logger = logging.getLogger(__name__)
 FILE_SORT_FIELDS = tuple(file_dao.FILE_SORT_COLUMNS)
 ORIGINAL_STEM = "original"
+STAGING_MARGIN_SECONDS = 60  # past the parse deadline, so a slow disk or a busy machine never loses a live upload
+STORAGE_FULL = "storage is full: the upload was not kept; free some space or delete old files"
 
 
 @dataclass(frozen=True)
@@ -58,10 +67,10 @@ class FileService:
         options = IngestOptions(sheet=sheet, columns=columns or {}, layout=layout, dayfirst=dayfirst,
                                 limits=self.settings.archive_limits)
         key = uuid.uuid4().hex
-        staging = user_storage_dir(self.settings.storage_root, owner_id) / f".staging-{key}"
+        staging = staging_dir(self.settings.storage_root, owner_id, key)
         final = file_storage_dir(self.settings.storage_root, owner_id, key)
-        staging.mkdir(parents=True)
         try:
+            staging.mkdir(parents=True)
             original = staging / f"{ORIGINAL_STEM}{extension}"
             size = _save_capped(stream, original, self.settings.max_upload_bytes)
             if size == 0:
@@ -77,9 +86,11 @@ class FileService:
                 )
                 staging.rename(final)
                 row = file_dao.get_file(conn, file_id, owner_id)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(staging, ignore_errors=True)
             shutil.rmtree(final, ignore_errors=True)
+            if is_storage_full(exc) and not isinstance(exc, StorageFull):
+                raise StorageFull(STORAGE_FULL) from exc
             raise
         logger.info("user %s uploaded file %s (%s rows)", owner_id, file_id, metadata["row_count"])
         return describe_file(row)
@@ -144,6 +155,11 @@ class FileService:
         if expired:
             logger.info("retention removed %s raw upload(s)", len(expired))
         return len(expired)
+
+    def sweep_staging(self) -> int:
+        """Remove staging folders of uploads that died (a killed server) once no upload can still be writing them."""
+        grace = self.settings.sandbox_limits.timeout_seconds + STAGING_MARGIN_SECONDS
+        return remove_stale_staging(self.settings.storage_root, grace)
 
     def owned_row(self, owner_id: int, file_id: int, conn=None) -> dict:
         """The owner's file row (on `conn` if given, inside the caller's transaction), or NotFound."""

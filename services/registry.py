@@ -13,7 +13,9 @@ from services.analyses import AnalysisService
 from services.dashboard import DashboardService
 from services.files import FileService, FileSettings
 from services.ingest.archives import ArchiveLimits
+from services.jobs import JobService
 from services.results import ResultService
+from services.runtime.heartbeat import Heartbeat
 from services.sandbox import SandboxLimits
 from services.system import SystemService
 
@@ -26,6 +28,7 @@ class Services:
     admin: AdminService
     files: FileService
     analyses: AnalysisService
+    jobs: JobService
     results: ResultService
     dashboard: DashboardService
     system: SystemService
@@ -49,12 +52,16 @@ def build_services(settings: Mapping, engine: Engine, version: str) -> Services:
         max_upload_bytes=settings["MAX_UPLOAD_MB"] * 2**20,
     )
     file_service = FileService(engine, files)
+    heartbeat = Heartbeat(engine)
+    analyses = AnalysisService(engine, file_service, heartbeat)
     return Services(
         accounts=AccountService(engine, auth),
         admin=AdminService(engine, auth),
         files=file_service,
-        analyses=AnalysisService(engine, file_service, settings.get("REDIS_URL")),
+        analyses=analyses,
+        jobs=JobService(engine, analyses, heartbeat, settings.get("REDIS_URL"), settings["RQ_QUEUE"]),
         results=ResultService(engine, file_service),
         dashboard=DashboardService(engine, file_service),
-        system=SystemService(engine, settings["UPLOAD_DIR"], settings.get("REDIS_URL"), version),
+        system=SystemService(engine, settings["UPLOAD_DIR"], settings.get("REDIS_URL"), version,
+                             settings["STORAGE_MIN_FREE_MB"]),
     )

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.errors import AppError, Invalid
+from services.storage import is_storage_full
 
 logger = logging.getLogger(__name__)
 _context = multiprocessing.get_context("forkserver")
@@ -71,8 +72,9 @@ def _child_main(sender, memory_bytes: int, function: Callable, args: tuple) -> N
         outcome = ("app_error", type(exc).__name__, exc.status, exc.detail, exc.errors)
     except MemoryError:
         outcome = ("app_error", "Invalid", 422, "the file needs more memory to parse than this server allows", None)
-    except Exception:  # noqa: BLE001 - reported to the parent, which logs it
-        outcome = ("crash", traceback.format_exc(limit=20))
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which logs it
+        outcome = (("app_error", "StorageFull", 507, "storage is full: the parsed copy could not be written", None)
+                   if is_storage_full(exc) else ("crash", traceback.format_exc(limit=20)))
     sender.send(outcome)
     sender.close()
 

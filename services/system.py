@@ -19,8 +19,10 @@ logger = logging.getLogger(__name__)
 class SystemService:
     """Checks that each answer quickly and never raise except where a 503 is the answer."""
 
-    def __init__(self, engine: Engine, storage_root: Path, redis_url: str | None, version: str) -> None:
+    def __init__(self, engine: Engine, storage_root: Path, redis_url: str | None, version: str,
+                 min_free_mb: int = 0) -> None:
         self.engine = engine
+        self.min_free_mb = min_free_mb
         self.storage_root = storage_root
         self.redis_url = redis_url
         self.version = version
@@ -59,7 +61,10 @@ class SystemService:
         root = self.storage_root
         if not root.is_dir() or not os.access(root, os.W_OK):
             return {"status": "down", "writable": False}
-        return {"status": "ok", "writable": True, "free_mb": shutil.disk_usage(root).free // (1024 * 1024)}
+        free_mb = shutil.disk_usage(root).free // (1024 * 1024)
+        # below the threshold uploads and analyses start failing with 507: say so before they do
+        status = "ok" if free_mb >= self.min_free_mb else "low"
+        return {"status": status, "writable": True, "free_mb": free_mb, "min_free_mb": self.min_free_mb}
 
 
 def now_iso() -> str:

@@ -23,6 +23,7 @@ SAMPLE_FILE = SHARED_DATA / "online_retail_sample.xlsx"
 PUBLIC_DATA = SHARED_DATA / "public"
 BACKENDS = ["sqlite"] + (["mysql"] if os.environ.get("TEST_MYSQL_URL") else [])
 PASSWORD = "correct horse 1"
+TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 def shared_file(path: Path) -> Path:
@@ -92,6 +93,19 @@ def app(database_url, tmp_path, monkeypatch):
     yield application
     limiter.reset()
     application.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def shared_redis():
+    """The shared Redis (DB 15) for RQ tests, which each use a queue of their own; skipped when it is not there."""
+    import redis
+
+    connection = redis.Redis.from_url(TEST_REDIS_URL)
+    try:
+        connection.ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    return connection
 
 
 @pytest.fixture

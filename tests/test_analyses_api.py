@@ -1,6 +1,7 @@
 """Analyses through the HTTP API: run, read, page, download, seed shortcuts, jobs, failures and isolation."""
 import io
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from models.tables import analyses, rfm_rows
-from tests.conftest import assert_problem
+from tests.conftest import TEST_REDIS_URL, assert_problem
 
 SALES = """InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
 1,A,Cup,2,2011-01-03 10:00,1.50,c1,UK
@@ -313,26 +314,22 @@ def test_basket_rules_recommendations_and_download(client, alice):
     assert_problem(exploded, 422)
 
 
-def test_jobs_run_on_rq_when_redis_is_configured(monkeypatch, database_url, tmp_path):
-    redis = pytest.importorskip("redis")
+def test_jobs_run_on_rq_when_redis_is_configured(monkeypatch, database_url, tmp_path, shared_redis):
     from rq import Queue, SimpleWorker
 
-    import app as app_module
+    import services.runtime.worker as worker_module
     from app import create_app
     from config import load_config
-    from services.jobs import QUEUE_NAME
 
-    connection = redis.Redis.from_url("redis://127.0.0.1:6379/15")
-    try:
-        connection.ping()
-    except redis.RedisError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
+    connection = shared_redis
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("UPLOAD_DIR", str(tmp_path / "uploads"))
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")
+    monkeypatch.setenv("REDIS_URL", TEST_REDIS_URL)
     monkeypatch.setenv("RETENTION_THREAD", "false")
-    monkeypatch.setattr(app_module, "_worker_app", None)
-    queue = Queue(QUEUE_NAME, connection=connection)
+    queue_name = f"test-analyses-{uuid.uuid4().hex}"
+    monkeypatch.setenv("RQ_QUEUE", queue_name)
+    monkeypatch.setattr(worker_module, "_app", None)
+    queue = Queue(queue_name, connection=connection)
     queue.empty()
     application = create_app(load_config("testing"))
     client = application.test_client()
@@ -357,7 +354,7 @@ def test_jobs_run_on_rq_when_redis_is_configured(monkeypatch, database_url, tmp_
 
 def test_cancelling_a_queued_job(app, client, alice, monkeypatch):
     queued = []
-    monkeypatch.setattr(app.extensions["services"].analyses.queue, "enqueue", queued.append)
+    monkeypatch.setattr(app.extensions["services"].jobs.queue, "enqueue", lambda job_id, _: queued.append(job_id))
     file_id = upload(client, alice)
     accepted = client.post("/api/process", headers={**alice.headers, "Prefer": "respond-async"},
                            json={"file_id": file_id, "type": "rfm", "params": {}})
@@ -365,7 +362,7 @@ def test_cancelling_a_queued_job(app, client, alice, monkeypatch):
     assert queued == [job_id]
     cancelled = client.delete(f"/api/jobs/{job_id}", headers=alice.headers)
     assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled"
-    app.extensions["services"].analyses.run_job(job_id)  # a worker picking it up later does nothing
+    app.extensions["services"].jobs.run_job(job_id)  # a worker picking it up later does nothing
     assert client.get(f"/api/jobs/{job_id}", headers=alice.headers).json["status"] == "cancelled"
     analysis = client.get(f"/api/analyses/{accepted.json['analysis_id']}", headers=alice.headers).json
     assert analysis["status"] == "cancelled"
@@ -400,7 +397,7 @@ def test_hostile_json_shapes(client, alice):
 
 
 def test_prefer_header_is_parsed_as_rfc_7240(app, client, alice, monkeypatch):
-    monkeypatch.setattr(app.extensions["services"].analyses.queue, "enqueue", lambda job_id: None)
+    monkeypatch.setattr(app.extensions["services"].jobs.queue, "enqueue", lambda *_ids: None)
     file_id = upload(client, alice)
     body = {"file_id": file_id, "type": "statistical", "params": {}}
     for prefer, status in (("respond-async, wait=10", 202), ("Respond-Async", 202), ("no-respond-async", 200),
@@ -412,40 +409,16 @@ def test_prefer_header_is_parsed_as_rfc_7240(app, client, alice, monkeypatch):
 
 
 def test_a_dead_queue_fails_the_analysis_cleanly(app, client, alice, monkeypatch):
-    def refuse(job_id):
+    def refuse(job_id, analysis_id):
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr(app.extensions["services"].analyses.queue, "enqueue", refuse)
+    monkeypatch.setattr(app.extensions["services"].jobs.queue, "enqueue", refuse)
     file_id = upload(client, alice)
     response = client.post("/api/process", headers={**alice.headers, "Prefer": "respond-async"},
                            json={"file_id": file_id, "type": "rfm", "params": {}})
     assert_problem(response, 503)
     listed = client.get("/api/analyses", headers=alice.headers).json["items"]
     assert [a["status"] for a in listed] == ["failed"]
-
-
-def test_abandoned_runs_are_failed_by_housekeeping(app, client, alice, monkeypatch):
-    from datetime import timedelta
-
-    from sqlalchemy import update
-
-    monkeypatch.setattr(app.extensions["services"].analyses.queue, "enqueue", lambda job_id: None)
-    file_id = upload(client, alice)
-    job = client.post("/api/process", headers={**alice.headers, "Prefer": "respond-async"},
-                      json={"file_id": file_id, "type": "rfm", "params": {}}).json
-    analyses_service = app.extensions["services"].analyses
-    assert analyses_service.fail_abandoned(timedelta(minutes=60)) == 0
-    from datetime import datetime
-
-    from models.tables import jobs
-
-    with app.extensions["db_engine"].begin() as conn:
-        conn.execute(update(analyses).values(created_at=datetime(2000, 1, 1)))
-        conn.execute(update(jobs).values(created_at=datetime(2000, 1, 1)))
-    assert analyses_service.fail_abandoned(timedelta(minutes=60)) == 1
-    assert client.get(f"/api/jobs/{job['job_id']}", headers=alice.headers).json["status"] == "failed"
-    result = app.test_cli_runner().invoke(args=["cleanup"])
-    assert "marked 0 abandoned" in result.output
 
 
 def test_deleting_the_file_during_a_run_leaves_nothing_behind(app, client, alice, monkeypatch):

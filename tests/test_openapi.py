@@ -145,3 +145,35 @@ def test_docs_page_is_served(client):
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     assert "openapi.json" in response.get_data(as_text=True)
+
+
+def test_error_responses_are_documented_as_served_problem_json(spec, client):
+    documented = 0
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            for status, response in operation["responses"].items():
+                if status != "default" and status < "400":
+                    continue
+                if "$ref" in response:
+                    response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
+                assert set(response["content"]) == {"application/problem+json"}, (method, path, status)
+                documented += 1
+    assert documented > 38
+    assert client.get("/api/files").mimetype == "application/problem+json"
+
+
+def test_id_path_parameters_are_bounded_in_the_spec(spec):
+    parameters = [parameter for item in spec["paths"].values() for parameter in item.get("parameters", [])
+                  if parameter["name"].endswith("_id")
+                  and parameter["in"] == "path" and parameter["schema"]["type"] == "integer"]
+    assert parameters and all(p["schema"]["minimum"] == 1 and p["schema"]["maximum"] == 2**31 - 1
+                              for p in parameters)
+
+
+def test_profile_update_without_a_body_is_422(client, auth):
+    alice = auth.register("alice")
+    assert_problem(client.put("/api/user/profile", headers=alice.headers), 422)
+    assert_problem(client.put("/api/user/profile", headers=alice.headers, json={}), 422)
+    assert client.put("/api/user/profile", headers=alice.headers, json={"username": "alice2"}).status_code == 200

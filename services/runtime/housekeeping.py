@@ -1,17 +1,27 @@
-"""Housekeeping in the background: raw uploads past their retention time, analyses whose worker died."""
+"""Housekeeping in the background: raw uploads past retention, staging folders of dead uploads, stopped runs."""
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from functools import partial
 
 logger = logging.getLogger(__name__)
+
+
+def housekeeping_sweeps(services, settings: Mapping) -> list[Callable[[], int]]:
+    """The sweeps, each returning how much it did: raw uploads, dead uploads' staging folders, runs whose
+    worker stopped (their heartbeat is older than HEARTBEAT_STALE_SECONDS, or the queue failed them)."""
+    stale_after = timedelta(seconds=settings["HEARTBEAT_STALE_SECONDS"])
+    return [services.files.purge_expired_originals, services.files.sweep_staging,
+            partial(services.jobs.fail_stopped, stale_after)]
 
 
 class HousekeepingThread(threading.Thread):
     """Runs each sweep every `interval_seconds` until the process ends.
 
-    Each gunicorn worker runs one; every sweep is idempotent, so several at once are harmless.
+    Each gunicorn worker and each RQ worker runs one; every sweep is idempotent, so several at once are harmless.
     """
 
     def __init__(self, sweeps: list[Callable[[], int]], interval_seconds: float) -> None:
