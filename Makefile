@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 HOST   ?= 127.0.0.1
 
-.PHONY: run test lint migrate prod bench clean
+.PHONY: run test lint migrate prod postman e2e bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +22,19 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 migrate: $(VENV)/.runtime
 	$(BIN)/python migrate.py
 
+# gunicorn, as in production, with the embedded defaults; `python app.py` is the reloading dev server.
 run: migrate
-	PORT=$(PORT) HOST=$(HOST) $(BIN)/python app.py
+	GUNICORN_WORKERS=$${GUNICORN_WORKERS:-2} $(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) "app:create_app()"
 
 prod: migrate
 	APP_ENV=production $(BIN)/gunicorn -c gunicorn.conf.py "app:create_app()"
+
+postman: $(VENV)/.runtime
+	$(BIN)/python postman/generate.py
+
+# Browser, nginx, newman and README tests: they need node_modules (npm ci), chromium and nginx, else they skip.
+e2e: $(VENV)/.dev
+	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

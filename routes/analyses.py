@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 from middlewares.auth import current_user
 from middlewares.services import services
 from models.pagination import Page
-from routes.schemas import BaseSchema, Blueprint, MessageSchema, PageArgsSchema, UTCDateTime, page_schema
+from routes.schemas import BaseSchema, Blueprint, Id, MessageSchema, PageArgsSchema, UTCDateTime, page_schema
 from services.analysis.params import ANALYSIS_TYPES
 from services.results import ANALYSIS_SORT_FIELDS, DOWNLOAD_FORMATS, ITEMSET_SORT_FIELDS
 
@@ -18,7 +18,7 @@ blp = Blueprint("analyses", __name__, url_prefix="/api", description="Run analys
 
 
 class ProcessSchema(BaseSchema):
-    file_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    file_id = Id(required=True)
     type = fields.String(required=True, validate=validate.OneOf(ANALYSIS_TYPES))
     params = fields.Dict(load_default=dict, metadata={
         "description": "columns (role->column), clean (bool), cleaning (rule switches) and the type's own "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC
 
@@ -75,6 +76,23 @@ class UTCDateTime(fields.DateTime):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return super()._serialize(value, attr, obj, **kwargs)
+
+
+class Id(fields.Integer):
+    """A positive id given as a JSON integer or as a string of digits (an id read from a URL); booleans,
+    floats and other text stay a 422, as the contract's ids are opaque strings or integers."""
+
+    DIGITS = re.compile(r"[0-9]{1,18}")
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("validate", validate.Range(min=1))
+        kwargs.setdefault("metadata", {"description": "an integer, or its digits as a string"})
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and self.DIGITS.fullmatch(value):
+            value = int(value)
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class UserSchema(BaseSchema):

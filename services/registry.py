@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from migrate import head_revisions
 from services.accounts import AccountService, AuthSettings
 from services.admin import AdminService
 from services.analyses import AnalysisService
@@ -55,5 +56,5 @@ def build_services(settings: Mapping, engine: Engine, version: str) -> Services:
         analyses=AnalysisService(engine, file_service, settings.get("REDIS_URL")),
         results=ResultService(engine, file_service),
         dashboard=DashboardService(engine, file_service),
-        system=SystemService(engine, settings["UPLOAD_DIR"], settings.get("REDIS_URL"), version),
+        system=SystemService(engine, settings["UPLOAD_DIR"], settings.get("REDIS_URL"), version, head_revisions()),
     )
