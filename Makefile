@@ -24,10 +24,10 @@ migrate: $(VENV)/.runtime
 
 # gunicorn, as in production, with the embedded defaults; `python app.py` is the reloading dev server.
 run: migrate
-	GUNICORN_WORKERS=$${GUNICORN_WORKERS:-2} $(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) "app:create_app()"
+	GUNICORN_WORKERS=$${GUNICORN_WORKERS:-2} exec $(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) "app:create_app()"
 
 prod: migrate
-	APP_ENV=production $(BIN)/gunicorn -c gunicorn.conf.py "app:create_app()"
+	APP_ENV=production exec $(BIN)/gunicorn -c gunicorn.conf.py "app:create_app()"
 
 postman: $(VENV)/.runtime
 	$(BIN)/python postman/generate.py
