@@ -4,8 +4,10 @@ Every server listens on a free port picked at start, runs in its own process gro
 """
 from __future__ import annotations
 
+import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -25,6 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 NODE_BIN = REPO / "node_modules" / ".bin"
 NGINX_SITE = REPO / "deploy" / "nginx" / "retail.conf"
+SAMPLE = REPO / "postman" / "sample_sales.csv"
 BOOT_SECONDS = 90
 
 
@@ -180,6 +183,37 @@ def redis_server(tmp_path: Path) -> Iterator[str]:
                     pytest.fail(f"redis-server did not start: {log.read_text()}")
                 time.sleep(0.1)
         yield f"redis://127.0.0.1:{port}/0"
+
+
+def queue_a_job(base: str) -> tuple[str, str]:
+    """Register, upload the sample and queue an rfm analysis: (token, job location)."""
+    account = {"username": "unitcheck", "email": "unitcheck@example.com", "password": "a long passphrase"}
+    status, _h, body = http("POST", base + "/api/auth/register", json.dumps(account).encode(),
+                            {"Content-Type": "application/json"})
+    assert status == 201, body
+    token = json.loads(body)["token"]
+    boundary = secrets.token_hex(8)
+    form = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"sales.csv\"\r\n\r\n"
+            .encode() + SAMPLE.read_bytes() + f"\r\n--{boundary}--\r\n".encode())
+    status, _h, body = http("POST", base + "/api/upload", form, {
+        "Authorization": f"Bearer {token}", "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert status == 201, body
+    status, headers, body = http("POST", base + "/api/process", json.dumps(
+        {"file_id": json.loads(body)["file_id"], "type": "rfm", "params": {"n_clusters": 3}}).encode(),
+        {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Prefer": "respond-async"})
+    assert status == 202, body
+    return token, headers["location"]
+
+
+def job_outcome(base: str, job: tuple[str, str], seconds: float = 120) -> str:
+    """Poll the job until it leaves queued/running (bounded): its last status."""
+    token, location = job
+    deadline = time.monotonic() + seconds
+    status = "queued"
+    while status in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        status = json.loads(http("GET", base + location, headers={"Authorization": f"Bearer {token}"})[2])["status"]
+    return status
 
 
 def fenced_block(markdown: str, after: str) -> str:
