@@ -10,8 +10,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from config import load_config
 from tests.e2e.servers import (
     REPO,
@@ -19,6 +17,7 @@ from tests.e2e.servers import (
     free_port,
     http,
     job_outcome,
+    missing_tools,
     queue_a_job,
     redis_server,
     require,
@@ -185,7 +184,7 @@ def compose_tool() -> list[str] | None:
 def test_compose_file_validates_with_its_services_volume_and_health_checks(tmp_path):
     tool = compose_tool()
     if tool is None:
-        pytest.skip("no docker compose plugin or docker-compose here (Debian 12 packages only docker-compose 1.29, "
+        missing_tools("no docker compose plugin or docker-compose here (Debian 12 packages only docker-compose 1.29, "
                     "which .ci/run installs)")
     env = {"PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": str(tmp_path), "SECRET_KEY": "s" * 48, "DB_PASSWORD": "pw"}
     compose = [*tool, "-f", str(DEPLOY / "compose.yaml")]

@@ -39,10 +39,19 @@ def free_port() -> int:
 
 
 def require(*tools: str) -> None:
-    """Skip the test, naming what is missing, unless every tool is on PATH (or node_modules/.bin)."""
+    """Skip the test, naming what is missing, unless every tool is on PATH (or node_modules/.bin); with
+    E2E_REQUIRED=1 (.ci/run, which installs them) a missing tool fails the test instead."""
     missing = [tool for tool in tools if not shutil.which(tool) and not (NODE_BIN / tool).exists()]
     if missing:
-        pytest.skip(f"needs {', '.join(missing)} (.ci/run installs them: apt-get install nginx chromium, npm ci)")
+        missing_tools(f"needs {', '.join(missing)} (.ci/run installs them: apt-get install nginx chromium "
+                      "redis-server, npm ci)")
+
+
+def missing_tools(reason: str) -> None:
+    """Skip, or fail where the tools are required."""
+    if os.environ.get("E2E_REQUIRED") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 def tool(name: str) -> str:
