@@ -9,15 +9,15 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask.json.provider import DefaultJSONProvider
-from flask_cors import CORS
 from flask_smorest import Api
 from marshmallow import ValidationError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import APP_VERSION, INSTANCE_DIR, Config, load_config
-from middlewares import auth, errors, request_context
+from middlewares import auth, cors, errors, request_context
 from middlewares.rate_limit import limiter
 from models import database
+from routes import docs as swagger_ui
 from routes import register_blueprints
 from routes.auth import RegisterSchema
 from routes.schemas import IdConverter, ProblemSchema, id_param_schema
@@ -74,16 +74,15 @@ def create_app(config: Config | None = None) -> Flask:
     database.init_app(app)
     app.extensions["services"] = build_services(app.config, app.extensions[database.EXTENSION_KEY], APP_VERSION)
     request_context.init_app(app)
+    cors.init_app(app)
     auth.init_app(app)
-    CORS(app, resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
-         allow_headers=["Authorization", "Content-Type", "Prefer", "X-Request-ID"],
-         expose_headers=["Location", "Retry-After", "X-Request-ID", "Content-Disposition"])
     limiter.init_app(app)
     app.url_map.converters["id"] = IdConverter
     api = RetailApi(app)
     api.register_converter(IdConverter, id_param_schema)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     register_blueprints(api)
+    app.register_blueprint(swagger_ui.blp)
     errors.init_app(app)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(cleanup_command)
@@ -103,9 +102,12 @@ def _openapi_settings() -> dict:
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
-        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        "OPENAPI_SWAGGER_UI_URL": swagger_ui.ASSETS_URL,
         # Every operation needs a bearer token unless it declares security: [] (see middlewares/auth.public).
-        "API_SPEC_OPTIONS": {"security": [{"bearerAuth": []}]},
+        "API_SPEC_OPTIONS": {"security": [{"bearerAuth": []}], "servers": [
+            {"url": "/", "description": "the server that serves this spec"},
+            {"url": "http://127.0.0.1:5000", "description": "`make run` on this machine"},
+        ]},
     }
 
 

@@ -10,6 +10,7 @@ import sys
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
 
 from config import PROJECT_ROOT, load_config
 
@@ -21,6 +22,11 @@ def alembic_config() -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     return cfg
+
+
+def head_revisions() -> frozenset[str]:
+    """The newest revision(s) in migrations/versions: what this build's code expects the schema to be at."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:

@@ -8,8 +8,8 @@ from flask import Flask, current_app, g, request
 from middlewares.services import services
 from services.errors import Forbidden, Unauthorized
 
-# flask-smorest's spec and Swagger UI, and Flask's static files.
-_PUBLIC_BLUEPRINTS = ("api-docs", "static")
+# flask-smorest's spec and Swagger UI, Swagger UI's files (routes/docs.py), and Flask's static files.
+_PUBLIC_BLUEPRINTS = ("api-docs", "swagger-ui", "static")
 
 
 def public(blp) -> Callable[[Callable], Callable]:

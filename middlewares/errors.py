@@ -14,6 +14,8 @@ from services.storage import is_storage_full
 logger = logging.getLogger(__name__)
 PROBLEM_MIME = "application/problem+json"
 BODY_LOCATIONS = {"json": "body", "form": "form", "files": "files", "query": "query", "headers": "headers"}
+# werkzeug errors whose meaning is this API's own (a client backs off on a 429); the rest stay about:blank.
+HTTP_SLUGS = {429: "rate-limited"}
 
 
 def problem(status: int, title: str, detail: str, slug: str | None = None,
@@ -56,7 +58,7 @@ def handle_http_exception(error: HTTPException) -> Response:
         limit_mb = current_app.config["MAX_CONTENT_LENGTH"] / 2**20
         return problem(413, "Content too large", f"the request is larger than the {limit_mb:.0f} MB upload limit",
                        "too-large", headers=headers)
-    return problem(status, error.name, error.description or error.name, headers=headers)
+    return problem(status, error.name, error.description or error.name, HTTP_SLUGS.get(status), headers=headers)
 
 
 def handle_unexpected(error: Exception) -> Response:

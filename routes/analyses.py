@@ -10,15 +10,7 @@ from marshmallow import fields, validate
 from middlewares.auth import current_user
 from middlewares.services import services
 from models.pagination import Page
-from routes.schemas import (
-    BaseSchema,
-    Blueprint,
-    MessageSchema,
-    PageArgsSchema,
-    UTCDateTime,
-    id_field,
-    page_schema,
-)
+from routes.schemas import BaseSchema, Blueprint, Id, MessageSchema, PageArgsSchema, UTCDateTime, page_schema
 from services.analysis.params import ANALYSIS_TYPES
 from services.results import ANALYSIS_SORT_FIELDS, DOWNLOAD_FORMATS, ITEMSET_SORT_FIELDS
 
@@ -26,7 +18,7 @@ blp = Blueprint("analyses", __name__, url_prefix="/api", description="Run analys
 
 
 class ProcessSchema(BaseSchema):
-    file_id = id_field(required=True, strict=True)
+    file_id = Id(required=True)
     type = fields.String(required=True, validate=validate.OneOf(ANALYSIS_TYPES))
     params = fields.Dict(load_default=dict, metadata={
         "description": "columns (role->column), clean (bool), cleaning (rule switches) and the type's own "
@@ -62,7 +54,7 @@ class JobSchema(BaseSchema):
 
 class AnalysisListArgsSchema(PageArgsSchema):
     sort = fields.String(load_default=None, validate=validate.OneOf(ANALYSIS_SORT_FIELDS))
-    file_id = id_field()
+    file_id = Id()
     type = fields.String(validate=validate.OneOf(ANALYSIS_TYPES))
 
 

@@ -5,13 +5,13 @@ from marshmallow import fields
 
 from middlewares.auth import current_user
 from middlewares.services import services
-from routes.schemas import BaseSchema, Blueprint, id_field
+from routes.schemas import BaseSchema, Blueprint, Id
 
 blp = Blueprint("dashboard", __name__, url_prefix="/api", description="Headline numbers (seed 001)")
 
 
 class FileArgsSchema(BaseSchema):
-    file_id = id_field(metadata={"description": "default: your newest file"})
+    file_id = Id(metadata={"description": "default: your newest file"})
 
 
 class DashboardSchema(BaseSchema):

@@ -14,10 +14,10 @@ from models.pagination import Page
 from routes.schemas import (
     BaseSchema,
     Blueprint,
+    Id,
     MessageSchema,
     PageArgsSchema,
     UTCDateTime,
-    id_field,
     page_args_schema,
     page_schema,
 )
@@ -106,7 +106,7 @@ class TransactionArgsSchema(FilterArgsSchema, PageArgsSchema):
 
 
 class ExportArgsSchema(FilterArgsSchema):
-    file_id = id_field(required=True)
+    file_id = Id(required=True)
 
 
 class TransactionPageSchema(BaseSchema):

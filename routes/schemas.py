@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC
 
@@ -49,11 +50,6 @@ def id_param_schema(_converter: IdConverter) -> dict:
     return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
-def id_field(**kwargs) -> fields.Integer:
-    """An id in a query or a body: an integer within the id columns' range (a 422 otherwise)."""
-    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
-
-
 MAX_PER_PAGE = 500
 MAX_PAGE = 1_000_000  # page x per_page stays within every backend's OFFSET range
 
@@ -99,6 +95,24 @@ class UTCDateTime(fields.DateTime):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return super()._serialize(value, attr, obj, **kwargs)
+
+
+class Id(fields.Integer):
+    """An id in a query or a body, as a JSON integer or as a string of digits (an id read from a URL), within the
+    id columns' range; booleans, floats, other text and ids no row can have are a 422 (the contract's ids are
+    opaque strings or integers)."""
+
+    DIGITS = re.compile(r"[0-9]{1,18}")
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("validate", validate.Range(min=1, max=MAX_ID))
+        metadata = {"description": "an integer, or its digits as a string", **kwargs.pop("metadata", {})}
+        super().__init__(strict=True, metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and self.DIGITS.fullmatch(value):
+            value = int(value)
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class UserSchema(BaseSchema):

@@ -65,7 +65,7 @@ def liveness():
 @blp.response(200, HealthSchema)
 @public(blp)
 def readiness():
-    """Readiness: 200 when the database answers, 503 problem+json when it does not."""
+    """Readiness: 200 when the database answers at the newest schema revision, else 503 problem+json."""
     return services().system.health()
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from migrate import head_revisions
 from services.accounts import AccountService, AuthSettings
 from services.admin import AdminService
 from services.analyses import AnalysisService
@@ -62,6 +63,6 @@ def build_services(settings: Mapping, engine: Engine, version: str) -> Services:
         jobs=JobService(engine, analyses, heartbeat, settings.get("REDIS_URL"), settings["RQ_QUEUE"]),
         results=ResultService(engine, file_service),
         dashboard=DashboardService(engine, file_service),
-        system=SystemService(engine, settings["UPLOAD_DIR"], settings.get("REDIS_URL"), version,
+        system=SystemService(engine, settings["UPLOAD_DIR"], settings.get("REDIS_URL"), version, head_revisions(),
                              settings["STORAGE_MIN_FREE_MB"]),
     )

@@ -8,30 +8,49 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
+# A load balancer or a client may ask again soon: a migration or a restarting database takes seconds.
+RETRY_AFTER = {"Retry-After": "10"}
 
 
 class SystemService:
     """Checks that each answer quickly and never raise except where a 503 is the answer."""
 
     def __init__(self, engine: Engine, storage_root: Path, redis_url: str | None, version: str,
-                 min_free_mb: int = 0) -> None:
+                 schema_heads: frozenset[str], min_free_mb: int = 0) -> None:
         self.engine = engine
         self.min_free_mb = min_free_mb
         self.storage_root = storage_root
         self.redis_url = redis_url
         self.version = version
+        self.schema_heads = schema_heads
 
     def health(self) -> dict:
-        """Readiness: ok when the database answers, ServiceUnavailable otherwise."""
+        """Readiness: ok when the database answers and its schema is at this build's newest migration,
+        ServiceUnavailable otherwise (a fresh or half-migrated database would answer requests with errors)."""
         if self.database_status()["status"] != "ok":
-            raise ServiceUnavailable("the database is not reachable")
+            raise ServiceUnavailable("the database is not reachable", headers=RETRY_AFTER)
+        current = self.schema_revisions()
+        if current != self.schema_heads:
+            raise ServiceUnavailable(
+                f"the database schema is at revision {', '.join(sorted(current)) or 'none'}, this build needs "
+                f"{', '.join(sorted(self.schema_heads))}: run `python migrate.py`", headers=RETRY_AFTER)
         return {"status": "ok", "database": "ok", "version": self.version, "timestamp": now_iso()}
+
+    def schema_revisions(self) -> frozenset[str]:
+        """The Alembic revision(s) the database is at; empty when it was never migrated or cannot be read."""
+        try:
+            with self.engine.connect() as conn:
+                return frozenset(MigrationContext.configure(conn).get_current_heads())
+        except SQLAlchemyError as exc:
+            logger.warning("schema revision check failed: %s", exc.__class__.__name__)
+            return frozenset()
 
     def services_status(self) -> dict:
         """Each backing service with its status and a few facts."""

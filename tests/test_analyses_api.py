@@ -463,3 +463,13 @@ def test_a_download_name_must_match_the_analysis_type(client, alice):
     assert client.get(f"/api/download/analysis-{analysis_id}-statistical.xlsx", headers=alice.headers).status_code \
         == 200
     assert_problem(client.get(f"/api/download/analysis-{analysis_id}-rfm.csv", headers=alice.headers), 404)
+
+
+def test_ids_may_be_digit_strings_but_not_booleans_floats_or_other_text(client, alice):
+    file_id = upload(client, alice)
+    response = process(client, alice, str(file_id), "cleaning")
+    assert response.status_code == 200, response.json
+    assert response.json["file_id"] == file_id
+    for bad in (True, False, 1.5, float(file_id), f"{file_id}.0", f" {file_id}", "", "abc", "0", "-1", "١",
+                "9" * 40, None, [file_id]):
+        assert_problem(process(client, alice, bad, "cleaning"), 422, "file_id")

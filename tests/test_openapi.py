@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import assert_problem
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
-UNDOCUMENTED_BLUEPRINTS = ("static", "api-docs")
+UNDOCUMENTED_BLUEPRINTS = ("static", "api-docs", "swagger-ui")
 FLASK_PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -177,3 +177,21 @@ def test_profile_update_without_a_body_is_422(client, auth):
     assert_problem(client.put("/api/user/profile", headers=alice.headers), 422)
     assert_problem(client.put("/api/user/profile", headers=alice.headers, json={}), 422)
     assert client.put("/api/user/profile", headers=alice.headers, json={"username": "alice2"}).status_code == 200
+
+
+def test_docs_page_loads_every_asset_from_this_server(client):
+    page = client.get("/api/docs").get_data(as_text=True)
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert len(assets) >= 3, assets
+    for asset in assets:
+        assert asset.startswith("/api/docs/assets/"), asset  # no CDN: the page works offline
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        assert len(response.get_data()) > 1000
+    assert "SwaggerUIBundle" in client.get("/api/docs/assets/swagger-ui-bundle.js").get_data(as_text=True)
+
+
+def test_spec_names_its_servers(spec):
+    urls = [server["url"] for server in spec["servers"]]
+    assert urls[0] == "/"
+    assert all(url.startswith(("/", "http://", "https://")) for url in urls)

@@ -15,6 +15,7 @@ def assert_rate_limited(response) -> dict:
     retry_after = int(response.headers["Retry-After"])
     assert 0 < retry_after <= 60
     assert body["request_id"] == response.headers["X-Request-ID"]
+    assert body["type"] == "/problems/rate-limited"
     return body
 
 

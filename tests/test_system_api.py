@@ -4,9 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from alembic import command
 
 from app import create_app
 from config import APP_VERSION, load_config
+from migrate import alembic_config, upgrade
 from tests.conftest import assert_problem
 
 DEAD_DATABASE = "mysql+pymysql://root@127.0.0.1:1/none"
@@ -32,6 +34,12 @@ def make_app(monkeypatch, tmp_path):
     yield build
     for application in built:
         application.extensions["db_engine"].dispose()
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    cfg = alembic_config()
+    cfg.attributes["database_url"] = database_url
+    command.downgrade(cfg, revision)
 
 
 def assert_utc_timestamp(value: str) -> None:
@@ -97,6 +105,24 @@ def test_readiness_is_503_problem_when_the_database_is_down(make_app):
     assert "database" in body["detail"]
     assert body["request_id"] == response.headers["X-Request-ID"]
     assert "127.0.0.1" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("revision", [None, "0001", "-1"])
+def test_readiness_is_503_until_the_schema_is_at_the_newest_migration(make_app, tmp_path, revision):
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    if revision == "-1":  # the newest migration not applied yet
+        upgrade(url)
+        downgrade(url, "-1")
+    elif revision:
+        upgrade(url, revision)
+    client = make_app(url).test_client()
+    response = client.get("/api/health")
+    body = assert_problem(response, 503)
+    assert body["type"] == "/problems/service-unavailable"
+    assert "migrate.py" in body["detail"]
+    assert int(response.headers["Retry-After"]) > 0
+    upgrade(url)
+    assert client.get("/api/health").status_code == 200
 
 
 def test_other_system_endpoints_report_the_dead_database(make_app):
@@ -179,3 +205,40 @@ def test_cors_headers_on_real_responses_and_errors(client):
     evil = client.get("/api/health", headers={"Origin": "http://evil.example"})
     assert evil.status_code == 200
     assert "Access-Control-Allow-Origin" not in evil.headers
+
+
+def preflight(client, path: str, method: str = "GET", origin: str = FRONTEND):
+    return client.options(path, headers={"Origin": origin, "Access-Control-Request-Method": method,
+                                         "Access-Control-Request-Headers": "Authorization, Prefer"})
+
+
+def test_preflights_are_cacheable_and_async_answers_readable(client):
+    response = preflight(client, "/api/process", "POST")
+    assert response.status_code in (200, 204)
+    assert int(response.headers["Access-Control-Max-Age"]) > 0
+    allowed = {h.strip().lower() for h in response.headers["Access-Control-Allow-Headers"].split(",")}
+    assert {"authorization", "prefer"} <= allowed
+    real = client.get("/api/health", headers={"Origin": FRONTEND})
+    exposed = {h.strip().lower() for h in real.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"preference-applied", "content-disposition"} <= exposed
+
+
+@pytest.mark.parametrize("path, method", [("/api/analyses/undefined/download", "GET"), ("/api/nope", "DELETE"),
+                                          ("/api/auth/login", "DELETE"), ("/api/admin/users/1", "DELETE")])
+def test_a_preflight_succeeds_where_the_real_request_will_fail(client, auth, path, method):
+    response = preflight(client, path, method)
+    assert response.status_code in (200, 204), response.status_code
+    assert response.headers["Access-Control-Allow-Origin"] == FRONTEND
+    assert method in response.headers["Access-Control-Allow-Methods"]
+    # the real request then keeps its real status, readable by the script
+    account = auth.register(f"cors{abs(hash(path)) % 10_000}")
+    real = client.open(path, method=method, headers={"Origin": FRONTEND, **account.headers})
+    assert real.status_code in (403, 404, 405), real.status_code
+    assert_problem(real, real.status_code)
+    assert real.headers["Access-Control-Allow-Origin"] == FRONTEND
+
+
+def test_a_preflight_from_another_origin_on_an_unknown_path_gets_no_cors_headers(client):
+    response = preflight(client, "/api/nope", origin="http://evil.example")
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert "Access-Control-Allow-Methods" not in response.headers
