@@ -16,7 +16,6 @@ from services.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 # A load balancer or a client may ask again soon: a migration or a restarting database takes seconds.
-RETRY_AFTER = {"Retry-After": "10"}
 
 
 class SystemService:
@@ -35,12 +34,12 @@ class SystemService:
         """Readiness: ok when the database answers and its schema is at this build's newest migration,
         ServiceUnavailable otherwise (a fresh or half-migrated database would answer requests with errors)."""
         if self.database_status()["status"] != "ok":
-            raise ServiceUnavailable("the database is not reachable", headers=RETRY_AFTER)
+            raise ServiceUnavailable("the database is not reachable")
         current = self.schema_revisions()
         if current != self.schema_heads:
             raise ServiceUnavailable(
                 f"the database schema is at revision {', '.join(sorted(current)) or 'none'}, this build needs "
-                f"{', '.join(sorted(self.schema_heads))}: run `python migrate.py`", headers=RETRY_AFTER)
+                f"{', '.join(sorted(self.schema_heads))}: run `python migrate.py`")
         return {"status": "ok", "database": "ok", "version": self.version, "timestamp": now_iso()}
 
     def schema_revisions(self) -> frozenset[str]:
