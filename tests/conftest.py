@@ -19,6 +19,7 @@ from models.tables import metadata
 
 # ../shared beside the checkout holds the real sample data (CI clones the repo with shared/ beside it).
 SAMPLE_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail_sample.xlsx"
+pytest_plugins = ["tests.s3server"]  # the S3 server and the file/s3 storage fixtures
 BACKENDS = ["sqlite"] + (["mysql"] if os.environ.get("TEST_MYSQL_URL") else [])
 PASSWORD = "correct horse 1"
 

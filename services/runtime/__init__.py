@@ -1,0 +1,1 @@
+"""Plumbing that keeps work alive or accounts for it: queues, heartbeats, housekeeping, retries, the worker entry."""
