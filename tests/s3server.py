@@ -133,6 +133,10 @@ class WeedServer:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.kill()
+        # weed puts its gRPC sockets into /tmp whatever TMPDIR says; only this server's ports are removed
+        for port in self.ports.values():
+            for leftover in Path("/tmp").glob(f"seaweedfs-*-grpc-{port}.sock"):
+                leftover.unlink(missing_ok=True)
 
     def create_bucket(self, name: str | None = None) -> str:
         """A new empty bucket; its name."""
