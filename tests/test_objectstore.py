@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from config import load_config
+from middlewares.errors import handle_app_error
 from services.errors import NotFound
 from services.runtime.objectstore import (
     LocalStore,
@@ -172,6 +173,16 @@ def test_health_of_a_missing_folder(tmp_path):
     store = open_store((tmp_path / "gone").as_uri())
     (tmp_path / "gone").rmdir()
     assert store.health()["reachable"] is False
+
+
+@pytest.mark.parametrize(("error", "status"), [(StorageUnavailable(), 503), (StorageFull("full"), 507),
+                                               (ObjectNotFound("user_1/k/x"), 404)])
+def test_storage_errors_are_problems(app, error, status):
+    with app.test_request_context():
+        response = handle_app_error(error)
+    assert response.status_code == status and response.mimetype == "application/problem+json"
+    assert response.json["status"] == status
+    assert ("Retry-After" in response.headers) == (status == 503)
 
 
 def test_default_storage_url_is_the_upload_dir(monkeypatch, tmp_path):

@@ -234,6 +234,10 @@ class ObjectStore:
         """{backend, location, reachable, free_bytes, detail}; never raises."""
         raise NotImplementedError
 
+    def _health(self, reachable: bool, detail: str = "", free_bytes: int | None = None) -> dict:
+        return {"backend": self.backend, "location": self.location, "reachable": reachable,
+                "free_bytes": free_bytes, "detail": detail}
+
     def presign_get(self, key: str, download_name: str, expires_seconds: int | None = None) -> str:
         """A short-lived URL that downloads the object as `download_name`; PresignUnavailable where unsupported."""
         raise PresignUnavailable(f"{self.backend} storage cannot hand out download URLs")
@@ -271,11 +275,9 @@ class LocalStore(ObjectStore):
     def health(self) -> dict:
         """Reachable when the root is a writable folder; free_bytes from the disk."""
         root = Path(self.root)
-        status = {"backend": self.backend, "location": self.location, "reachable": False, "free_bytes": None,
-                  "detail": ""}
         if not root.is_dir() or not os.access(root, os.W_OK):
-            return {**status, "detail": "the storage folder is missing or not writable"}
-        return {**status, "reachable": True, "free_bytes": shutil.disk_usage(root).free}
+            return self._health(False, "the storage folder is missing or not writable")
+        return self._health(True, free_bytes=shutil.disk_usage(root).free)
 
     def _pending_path(self, final: str) -> str:
         head, _, name = final.rpartition("/")

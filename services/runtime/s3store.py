@@ -65,15 +65,13 @@ class S3Store(ObjectStore):
 
     def health(self) -> dict:
         """Reachable when the bucket answers a HEAD; S3 has no free-space figure."""
-        status = {"backend": self.backend, "location": self.location, "reachable": False, "free_bytes": None,
-                  "detail": ""}
         try:
             kind = self._probe.get_file_info(self.bucket).type
         except OSError as exc:
-            return {**status, "detail": f"not reachable: {exc}"}
+            return self._health(False, f"not reachable: {exc}")
         if kind != pafs.FileType.Directory:
-            return {**status, "detail": f"bucket {self.bucket} does not exist"}
-        return {**status, "reachable": True}
+            return self._health(False, f"bucket {self.bucket} does not exist")
+        return self._health(True)
 
     def presign_get(self, key: str, download_name: str, expires_seconds: int | None = None) -> str:
         """A presigned path-style GET that names the download; needs static credentials."""
