@@ -67,6 +67,15 @@ class Config:
         self.JWT_EXPIRES_MINUTES = _env_int("JWT_EXPIRES_MINUTES", 60)
         self.BCRYPT_ROUNDS = _env_int("BCRYPT_ROUNDS", 12)
         self.UPLOAD_DIR = Path(_env("UPLOAD_DIR", str(PROJECT_ROOT / "uploads"))).resolve()
+        # file:///abs/path (a folder, by default UPLOAD_DIR) or s3://bucket/prefix; see services/runtime/objectstore.py
+        self.STORAGE_URL = _env("STORAGE_URL", self.UPLOAD_DIR.as_uri())
+        self.S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL")  # None = AWS itself; else MinIO, Ceph, SeaweedFS...
+        self.S3_REGION = _env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1"))
+        # Read by pyarrow too; here because presigned download URLs are signed with them.
+        self.AWS_ACCESS_KEY_ID = _env("AWS_ACCESS_KEY_ID")
+        self.AWS_SECRET_ACCESS_KEY = _env("AWS_SECRET_ACCESS_KEY")
+        self.AWS_SESSION_TOKEN = _env("AWS_SESSION_TOKEN")
+        self.S3_PRESIGN_SECONDS = _env_int("S3_PRESIGN_SECONDS", 300)
         self.MAX_UPLOAD_MB = _env_int("MAX_UPLOAD_MB", 16)
         # Multipart framing adds a little on top of the file itself.
         self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_MB * 1024 * 1024 + 64 * 1024

@@ -21,6 +21,7 @@ from models.tables import metadata
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SAMPLE_FILE = SHARED_DATA / "online_retail_sample.xlsx"
 PUBLIC_DATA = SHARED_DATA / "public"
+pytest_plugins = ["tests.s3server"]  # the S3 server and the file/s3 storage fixtures
 BACKENDS = ["sqlite"] + (["mysql"] if os.environ.get("TEST_MYSQL_URL") else [])
 PASSWORD = "correct horse 1"
 TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
