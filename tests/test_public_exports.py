@@ -143,7 +143,7 @@ def result_id(client, account, file_id: int) -> int:
 
 def test_online_retail_ii_reads_every_year_sheet(client, alice):
     path = public("online_retail_II.xlsx")
-    sheets = pd.read_excel(path, sheet_name=None, dtype={"Invoice": str, "StockCode": str})
+    sheets = pd.read_excel(path, sheet_name=None, dtype={"Invoice": str, "StockCode": str}, engine="openpyxl")
     raw = pd.concat(sheets.values(), ignore_index=True)
     body = upload(client, alice, path)
     assert body["rows"] == len(raw)
@@ -187,7 +187,7 @@ def test_online_retail_sample_explains_its_empty_rule_set(client, alice, sample_
     body = upload(client, alice, sample_file)
     result = summary(client, alice, body["file_id"], "basket")
     assert result["rules"] == 0
-    raw = pd.read_excel(sample_file, dtype={"InvoiceNo": str, "StockCode": str})
+    raw = pd.read_excel(sample_file, dtype={"InvoiceNo": str, "StockCode": str}, engine="openpyxl")
     kept = raw[~raw["InvoiceNo"].str.startswith("C") & (raw["Quantity"] > 0) & (raw["UnitPrice"] > 0)
                & raw["Description"].notna() & ~raw.duplicated()]
     baskets = kept.groupby("InvoiceNo")["Description"].apply(lambda items: sorted(set(items)))
