@@ -5,16 +5,24 @@ usage: python migrate.py [--database-url URL] [--to REVISION] [--current]
 from __future__ import annotations
 
 import argparse
+import fcntl
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from config import PROJECT_ROOT, load_config
 
 logger = logging.getLogger(__name__)
+LOCK_WAIT_SECONDS = 300
 
 
 def alembic_config() -> AlembicConfig:
@@ -33,7 +41,42 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the database at `database_url` to `revision` (default: the newest)."""
     cfg = alembic_config()
     cfg.attributes["database_url"] = database_url
-    command.upgrade(cfg, revision)
+    with migration_lock(database_url):
+        command.upgrade(cfg, revision)
+
+
+@contextmanager
+def migration_lock(database_url: str) -> Iterator[None]:
+    """One migration at a time per database: processes that start together (`make prod &` and `make worker &`,
+    an app and a worker container, several hosts) would otherwise all create the same tables, and all but one
+    fail. MySQL/MariaDB: a named server lock; SQLite: an flock on a file beside the database."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            yield
+            return
+        path = Path(url.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with (path.parent / f"{path.name}.migrate-lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    engine = create_engine(url, poolclass=NullPool)
+    name = f"retail-analytics-migrate:{url.database}"[:64]
+    try:
+        with engine.connect() as conn:
+            granted = conn.execute(text("SELECT GET_LOCK(:name, :wait)"), {"name": name, "wait": LOCK_WAIT_SECONDS})
+            if granted.scalar() != 1:
+                raise RuntimeError(f"another migration of {url.database} held its lock for {LOCK_WAIT_SECONDS} s")
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
+    finally:
+        engine.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:

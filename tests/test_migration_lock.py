@@ -1,0 +1,59 @@
+"""Migrations started at the same moment by several processes (app and worker, several hosts) all succeed."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import secrets
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from migrate import upgrade
+
+PROCESSES = 4
+
+
+def _migrate(database_url: str, start, results) -> None:
+    start.wait(30)
+    try:
+        upgrade(database_url)
+        results.put("ok")
+    except Exception as exc:  # noqa: BLE001 - the parent asserts on what each process reports
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def _migrate_together(database_url: str) -> list[str]:
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Event(), context.Queue()
+    workers = [context.Process(target=_migrate, args=(database_url, start, results)) for _ in range(PROCESSES)]
+    for worker in workers:
+        worker.start()
+    start.set()
+    outcomes = [results.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(30)
+    return outcomes
+
+
+def test_concurrent_migrations_of_a_fresh_sqlite_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    assert _migrate_together(url) == ["ok"] * PROCESSES
+    assert "users" in inspect(create_engine(url)).get_table_names()
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_MYSQL_URL"), reason="needs TEST_MYSQL_URL (MariaDB)")
+def test_concurrent_migrations_of_a_fresh_mariadb_database():
+    server_url = make_url(os.environ["TEST_MYSQL_URL"])
+    name = f"rat_lock_{secrets.token_hex(4)}"
+    server = create_engine(server_url)
+    with server.begin() as conn:
+        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    try:
+        url = server_url.set(database=name).render_as_string(hide_password=False)
+        assert _migrate_together(url) == ["ok"] * PROCESSES
+        assert "users" in inspect(create_engine(url)).get_table_names()
+    finally:
+        with server.begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        server.dispose()
