@@ -91,7 +91,7 @@ def prepared_server(database_url: str, workdir: Path, extra: dict) -> tuple[Proc
     upgrade(database_url)
     environment = {**os.environ, "APP_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48),
                    "DATABASE_URL": database_url, "UPLOAD_DIR": str(workdir / "uploads"), "RATELIMIT_ENABLED": "false",
-                   "LOG_LEVEL": "WARNING", "REDIS_URL": "", **extra}
+                   "LOG_LEVEL": "INFO", "REDIS_URL": "", **extra}
     server, base = gunicorn("app:create_app()", environment, "/health")
     call(base, "POST", "/api/auth/register", {"username": "bench", "email": "bench@example.com",
                                               "password": PASSWORD})

@@ -41,7 +41,9 @@ def _start_request() -> None:
 def _finish_request(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.get("request_id", "")
     elapsed_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
-    logger.info("%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed_ms)
+    # The one access line per request (gunicorn's own access log is off): it carries the request id.
+    logger.info("%s %s %s %s %.1fms", request.remote_addr, request.method, request.path, response.status_code,
+                elapsed_ms)
     return response
 
 

@@ -18,6 +18,9 @@ RULE_SORT = {name: basket_rules.c[name] for name in ("count", "support", "confid
 RULE_COLUMNS = ("antecedents", "consequents", "count", "support", "confidence", "lift", "leverage", "conviction")
 ITEMSET_SORT = {name: frequent_itemsets.c[name] for name in ("size", "count", "support")}
 BATCH = 5000
+# the columns a page shows, selected once instead of per request
+_RFM_PAGE = select(*[c for c in rfm_rows.c if c.name not in ("id", "analysis_id")])
+_RULES_PAGE = select(*[c for c in basket_rules.c if c.name not in ("id", "analysis_id", "items_key")])
 
 
 def bulk_insert(conn: Connection, table: Table, analysis_id: int, rows: Iterable[dict]) -> int:
@@ -48,15 +51,14 @@ def _like_item(column, item: str):
 
 
 def rfm_page(conn: Connection, analysis_id: int, page: Page, segment: str | None = None,
-             cluster: int | None = None) -> tuple[int, list[dict]]:
-    """One page of an analysis' customers, optionally of one segment and/or cluster."""
-    query = select(*[c for c in rfm_rows.c if c.name not in ("id", "analysis_id")]) \
-        .where(rfm_rows.c.analysis_id == analysis_id)
+             cluster: int | None = None, total: int | None = None) -> tuple[int, list[dict]]:
+    """One page of an analysis' customers, optionally of one segment and/or cluster; `total` if already known."""
+    query = _RFM_PAGE.where(rfm_rows.c.analysis_id == analysis_id)
     if segment is not None:
         query = query.where(rfm_rows.c.segment == segment)
     if cluster is not None:
         query = query.where(rfm_rows.c.cluster == cluster)
-    return paginate(conn, query, page, RFM_SORT, rfm_rows.c.id)
+    return paginate(conn, query, page, RFM_SORT, rfm_rows.c.id, total)
 
 
 def all_rfm_rows(conn: Connection, analysis_id: int) -> list[dict]:
@@ -66,13 +68,13 @@ def all_rfm_rows(conn: Connection, analysis_id: int) -> list[dict]:
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
-def rules_page(conn: Connection, analysis_id: int, page: Page, item: str | None = None) -> tuple[int, list[dict]]:
-    """One page of an analysis' rules, optionally those mentioning `item`."""
-    query = select(*[c for c in basket_rules.c if c.name not in ("id", "analysis_id", "items_key")]) \
-        .where(basket_rules.c.analysis_id == analysis_id)
+def rules_page(conn: Connection, analysis_id: int, page: Page, item: str | None = None,
+               total: int | None = None) -> tuple[int, list[dict]]:
+    """One page of an analysis' rules, optionally those mentioning `item`; `total` if already known."""
+    query = _RULES_PAGE.where(basket_rules.c.analysis_id == analysis_id)
     if item:
         query = query.where(_like_item(basket_rules.c.items_key, item))
-    return paginate(conn, query, page, RULE_SORT, basket_rules.c.id)
+    return paginate(conn, query, page, RULE_SORT, basket_rules.c.id, total)
 
 
 def all_rules(conn: Connection, analysis_id: int) -> list[dict]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, Exists, delete, exists, insert, select
 
 from models.tables import revoked_tokens
 
@@ -16,7 +16,12 @@ def revoke_token(conn: Connection, jti: str, user_id: int, expires_at: datetime)
 
 def is_token_revoked(conn: Connection, jti: str) -> bool:
     """True when the token id has been logged out."""
-    return conn.execute(select(revoked_tokens.c.jti).where(revoked_tokens.c.jti == jti)).first() is not None
+    return bool(conn.execute(select(token_revoked(jti))).scalar_one())
+
+
+def token_revoked(jti) -> Exists:
+    """EXISTS on the denylist for `jti` (a value or a bind parameter), to ask in the same query as something else."""
+    return exists().where(revoked_tokens.c.jti == jti)
 
 
 def purge_expired_tokens(conn: Connection, now: datetime) -> int:

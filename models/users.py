@@ -1,10 +1,11 @@
 """UserDAO: reads and writes the users table. Never commits."""
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 
 from models.database import utc_now
 from models.pagination import Page, paginate
+from models.revoked_tokens import token_revoked
 from models.tables import MAX_ID, users
 
 USER_SORT_COLUMNS = {
@@ -14,6 +15,10 @@ USER_SORT_COLUMNS = {
     "role": users.c.role,
     "created_at": users.c.created_at,
 }
+# Built once: this runs on every authenticated request, and building and cache-keying a statement costs more
+# than SQLite takes to answer it.
+_TOKEN_USER = select(users, token_revoked(bindparam("jti")).label("token_revoked")) \
+    .where(users.c.id == bindparam("user_id"))
 
 
 def insert_user(conn: Connection, username: str, email: str, password_hash: str, role: str = "user") -> int:
@@ -40,6 +45,18 @@ def get_user(conn: Connection, user_id: int) -> dict | None:
         return None
     row = conn.execute(select(users).where(users.c.id == user_id)).first()
     return dict(row._mapping) if row else None
+
+
+def get_token_user(conn: Connection, user_id: int, jti: str) -> tuple[dict | None, bool]:
+    """The user a token names and whether the token id is on the denylist, read together in one round trip
+    (every request asks both, and another worker may have revoked the token a moment ago)."""
+    if not 0 < user_id <= MAX_ID:
+        return None, False
+    row = conn.execute(_TOKEN_USER, {"user_id": user_id, "jti": jti}).first()
+    if row is None:
+        return None, False
+    user = dict(row._mapping)
+    return user, bool(user.pop("token_revoked"))
 
 
 def find_user_by_identifier(conn: Connection, identifier: str) -> dict | None:

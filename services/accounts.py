@@ -87,8 +87,7 @@ class AccountService:
         """The user and claims behind a bearer token, or Unauthorized if it is bad, stale or revoked."""
         claims = decode_token(token, self.settings.secret_key)
         with self.engine.connect() as conn:
-            user = user_dao.get_user(conn, int(claims["sub"]))
-            revoked = token_dao.is_token_revoked(conn, claims["jti"])
+            user, revoked = user_dao.get_token_user(conn, int(claims["sub"]), claims["jti"])
         issued_at = datetime.fromtimestamp(claims["iat"], UTC).replace(tzinfo=None)
         stale = user is None or claims.get("ver", 0) != user["token_version"] or issued_at < user["created_at"]
         if stale or revoked:

@@ -61,30 +61,34 @@ class ResultService:
     def results(self, owner_id: int, analysis_id: int, page: Page, segment: str | None = None,
                 cluster: int | None = None, item: str | None = None) -> dict:
         """One page of result rows: customers (rfm), rules (basket), removed rows (cleaning), tables (statistical)."""
-        analysis = self._finished(owner_id, analysis_id)
-        kind = analysis["type"]
-        for name, value, applies_to in (("segment", segment, "rfm"), ("cluster", cluster, "rfm"),
-                                         ("item", item, "basket")):
-            if value is not None and kind != applies_to:
-                raise Invalid.field(name, f"filters {applies_to} results; this is a {kind} analysis")
-        if kind in ("rfm", "basket"):
-            sortable = result_dao.RFM_SORT if kind == "rfm" else result_dao.RULE_SORT
-            if page.sort and page.sort not in sortable:
-                raise Invalid.field("sort", f"must be one of {', '.join(sortable)}")
-            with self.engine.connect() as conn:
+        # The analysis row and an rfm or basket page share one connection: one checkout (and pre-ping) fewer.
+        with self.engine.connect() as conn:
+            analysis = self._finished(owner_id, analysis_id, conn=conn)
+            kind, summary = analysis["type"], analysis["summary"]
+            for name, value, applies_to in (("segment", segment, "rfm"), ("cluster", cluster, "rfm"),
+                                             ("item", item, "basket")):
+                if value is not None and kind != applies_to:
+                    raise Invalid.field(name, f"filters {applies_to} results; this is a {kind} analysis")
+            if kind in ("rfm", "basket"):
+                sortable = result_dao.RFM_SORT if kind == "rfm" else result_dao.RULE_SORT
+                if page.sort and page.sort not in sortable:
+                    raise Invalid.field("sort", f"must be one of {', '.join(sortable)}")
+                # Results never change once finished, so an unfiltered page takes its total from the summary
+                # the analysis wrote with its rows; a filtered one is counted.
                 if kind == "rfm":
-                    total, rows = result_dao.rfm_page(conn, analysis_id, page, segment, cluster)
+                    known = summary["total_customers"] if segment is None and cluster is None else None
+                    total, rows = result_dao.rfm_page(conn, analysis_id, page, segment, cluster, known)
                 else:
-                    total, rows = result_dao.rules_page(conn, analysis_id, page, item)
-        elif kind == "cleaning":
+                    known = None if item else summary["rules"]
+                    total, rows = result_dao.rules_page(conn, analysis_id, page, item, known)
+                return result_page(total, page, rows)
+        if kind == "cleaning":
             total, removed = self._removed_rows(owner_id, analysis, page)
-            rows = json_records(removed)
-        else:
-            if page.sort:
-                raise Invalid.field("sort", "statistical tables keep their own order")
-            table = stats_long_rows(analysis["summary"])
-            total, rows = len(table), page_slice(table, page)
-        return {"total": total, "page": page.page, "per_page": page.per_page, "items": rows}
+            return result_page(total, page, json_records(removed))
+        if page.sort:
+            raise Invalid.field("sort", "statistical tables keep their own order")
+        table = stats_long_rows(summary)
+        return result_page(len(table), page, page_slice(table, page))
 
     def rfm_rows_of_latest(self, owner_id: int, file_id: int) -> list[dict]:
         """Seed 002: every customer row of the file's newest finished rfm analysis."""
@@ -167,8 +171,8 @@ class ResultService:
             raise NotFound(f"analysis {analysis_id} not found")
         return analysis
 
-    def _finished(self, owner_id: int, analysis_id: int, analysis_type: str | None = None) -> dict:
-        analysis = self._owned(owner_id, analysis_id)
+    def _finished(self, owner_id: int, analysis_id: int, analysis_type: str | None = None, conn=None) -> dict:
+        analysis = self._owned(owner_id, analysis_id, conn)
         if analysis_type and analysis["type"] != analysis_type:
             raise Invalid(f"analysis {analysis_id} is a {analysis['type']} analysis, not {analysis_type}")
         if analysis["status"] != "finished":
@@ -211,6 +215,11 @@ class ResultService:
             rules["antecedents"] = rules["antecedents"].map(", ".join)
             rules["consequents"] = rules["consequents"].map(", ".join)
         return rules
+
+
+def result_page(total: int, page: Page, rows: list[dict]) -> dict:
+    """The paged answer {total, page, per_page, items}."""
+    return {"total": total, "page": page.page, "per_page": page.per_page, "items": rows}
 
 
 def describe_analysis(row: dict) -> dict:
