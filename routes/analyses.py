@@ -8,7 +8,7 @@ from flask import jsonify, request, send_file
 from marshmallow import fields, validate
 
 from middlewares.auth import current_user
-from middlewares.services import services
+from services.registry import current_services
 from models.pagination import Page
 from routes.schemas import BaseSchema, Blueprint, Id, MessageSchema, PageArgsSchema, UTCDateTime, page_schema
 from services.analysis.params import ANALYSIS_TYPES
@@ -144,13 +144,13 @@ def process(body):
     """Run an analysis on one of your files; with `Prefer: respond-async` it is queued as a job instead."""
     owner = current_user()["id"]
     if _prefers_async(request.headers.getlist("Prefer")):
-        job = services().jobs.submit(owner, body["file_id"], body["type"], body["params"])
+        job = current_services().jobs.submit(owner, body["file_id"], body["type"], body["params"])
         response = jsonify(JobSchema().dump(job))
         response.status_code = 202
         response.headers["Location"] = f"/api/jobs/{job['job_id']}"
         response.headers["Preference-Applied"] = "respond-async"
         return response
-    return services().analyses.process(owner, body["file_id"], body["type"], body["params"])
+    return current_services().analyses.process(owner, body["file_id"], body["type"], body["params"])
 
 
 @blp.route("/analyses", methods=["GET"])
@@ -159,21 +159,21 @@ def process(body):
 def list_analyses(args):
     """Your analyses, optionally of one file and/or type (summaries are left out of the list)."""
     page = Page(page=args["page"], per_page=args["per_page"], sort=args["sort"], order=args["order"])
-    return services().results.list(current_user()["id"], page, args.get("file_id"), args.get("type"))
+    return current_services().results.list(current_user()["id"], page, args.get("file_id"), args.get("type"))
 
 
 @blp.route("/analyses/<id:analysis_id>", methods=["GET"])
 @blp.response(200, AnalysisSchema)
 def get_analysis(analysis_id):
     """One analysis with its summary."""
-    return services().results.get(current_user()["id"], analysis_id)
+    return current_services().results.get(current_user()["id"], analysis_id)
 
 
 @blp.route("/analyses/<id:analysis_id>", methods=["DELETE"])
 @blp.response(200, MessageSchema)
 def delete_analysis(analysis_id):
     """Delete an analysis and its results."""
-    services().results.delete(current_user()["id"], analysis_id)
+    current_services().results.delete(current_user()["id"], analysis_id)
     return {"message": "analysis deleted"}
 
 
@@ -184,7 +184,7 @@ def results(args, analysis_id):
     """Result rows page by page: customers (rfm; ?segment= ?cluster=), rules (basket; ?item=), removed rows
     with their reason (cleaning), summary tables (statistical)."""
     page = Page(page=args["page"], per_page=args["per_page"], sort=args["sort"], order=args["order"])
-    return services().results.results(current_user()["id"], analysis_id, page, args.get("segment"),
+    return current_services().results.results(current_user()["id"], analysis_id, page, args.get("segment"),
                                        args.get("cluster"), args.get("item"))
 
 
@@ -194,7 +194,7 @@ def results(args, analysis_id):
 def itemsets(args, analysis_id):
     """The frequent itemsets of a basket analysis."""
     page = Page(page=args["page"], per_page=args["per_page"], sort=args["sort"], order=args["order"])
-    return services().results.itemsets(current_user()["id"], analysis_id, page, args.get("item"))
+    return current_services().results.itemsets(current_user()["id"], analysis_id, page, args.get("item"))
 
 
 @blp.route("/analyses/<id:analysis_id>/download", methods=["GET"])
@@ -202,28 +202,28 @@ def itemsets(args, analysis_id):
 @blp.response(200, FILE_RESPONSE, content_type="text/csv")
 def download(args, analysis_id):
     """All result rows as CSV or XLSX (formula-safe)."""
-    return _send(*services().results.download(current_user()["id"], analysis_id, args["format"]))
+    return _send(*current_services().results.download(current_user()["id"], analysis_id, args["format"]))
 
 
 @blp.route("/download/<string:filename>", methods=["GET"])
 @blp.response(200, FILE_RESPONSE, content_type="text/csv")
 def download_by_name(filename):
     """Seed 000: the file named by `download` in a process answer."""
-    return _send(*services().results.download_by_name(current_user()["id"], filename))
+    return _send(*current_services().results.download_by_name(current_user()["id"], filename))
 
 
 @blp.route("/analyses/<id:analysis_id>/elbow", methods=["GET"])
 @blp.response(200, ElbowSchema)
 def elbow(analysis_id):
     """Inertia and silhouette for k in k_min..k_max, and the suggested k (rfm)."""
-    return services().results.elbow(current_user()["id"], analysis_id)
+    return current_services().results.elbow(current_user()["id"], analysis_id)
 
 
 @blp.route("/analyses/<id:analysis_id>/clusters", methods=["GET"])
 @blp.response(200, ClustersSchema)
 def clusters(analysis_id):
     """Cluster statistics of an rfm analysis."""
-    return services().results.clusters(current_user()["id"], analysis_id)
+    return current_services().results.clusters(current_user()["id"], analysis_id)
 
 
 @blp.route("/analyses/<id:analysis_id>/predict", methods=["POST"])
@@ -231,7 +231,7 @@ def clusters(analysis_id):
 @blp.response(200, PredictionSchema)
 def predict(body, analysis_id):
     """Scores, segment and cluster a customer with these R/F/M values would get."""
-    return services().results.predict(current_user()["id"], analysis_id, **body)
+    return current_services().results.predict(current_user()["id"], analysis_id, **body)
 
 
 @blp.route("/analyses/<id:analysis_id>/recommendations", methods=["GET"])
@@ -239,18 +239,18 @@ def predict(body, analysis_id):
 @blp.response(200, RecommendationsSchema)
 def recommendations(args, analysis_id):
     """What is bought with an item, ranked by lift, confidence and count (basket)."""
-    return services().results.recommendations(current_user()["id"], analysis_id, args["item"], args["limit"])
+    return current_services().results.recommendations(current_user()["id"], analysis_id, args["item"], args["limit"])
 
 
 @blp.route("/jobs/<string:job_id>", methods=["GET"])
 @blp.response(200, JobSchema)
 def get_job(job_id):
     """State and progress of a queued analysis."""
-    return services().jobs.job(current_user()["id"], job_id)
+    return current_services().jobs.job(current_user()["id"], job_id)
 
 
 @blp.route("/jobs/<string:job_id>", methods=["DELETE"])
 @blp.response(200, JobSchema)
 def cancel_job(job_id):
     """Cancel a job: at once if queued, at its next stage if running."""
-    return services().jobs.cancel_job(current_user()["id"], job_id)
+    return current_services().jobs.cancel_job(current_user()["id"], job_id)

@@ -9,7 +9,7 @@ from flask_smorest.fields import Upload
 from marshmallow import ValidationError, fields, validate
 
 from middlewares.auth import current_user
-from middlewares.services import services
+from services.registry import current_services
 from models.pagination import Page
 from routes.schemas import (
     BaseSchema,
@@ -23,7 +23,7 @@ from routes.schemas import (
 )
 from services.files import FILE_SORT_FIELDS
 from services.ingest.reader import LAYOUTS
-from services.transactions import TransactionFilter
+from services.ingest.rows import TransactionFilter
 
 blp = Blueprint("files", __name__, url_prefix="/api", description="Upload sales files and browse their rows")
 
@@ -128,7 +128,7 @@ def _filters(args: dict) -> TransactionFilter:
 def upload(form, files):
     """Upload a sales file; it is checked, parsed in a sandbox, typed, and its column roles detected."""
     upload_file = files["file"]
-    described = services().files.upload(
+    described = current_services().files.upload(
         current_user()["id"], upload_file.stream, upload_file.filename,
         sheet=form.get("sheet"), columns=form.get("columns"), layout=form.get("layout"),
         dayfirst=form.get("dayfirst"),
@@ -141,21 +141,21 @@ def upload(form, files):
 @blp.response(200, FilePageSchema)
 def list_files(args):
     """Your files, newest last unless sorted."""
-    return services().files.list_files(current_user()["id"], Page(**args))
+    return current_services().files.list_files(current_user()["id"], Page(**args))
 
 
 @blp.route("/files/<id:file_id>", methods=["GET"])
 @blp.response(200, FileSchema)
 def get_file(file_id):
     """One of your files, with its roles, warnings and a preview."""
-    return services().files.get_file(current_user()["id"], file_id)
+    return current_services().files.get_file(current_user()["id"], file_id)
 
 
 @blp.route("/files/<id:file_id>", methods=["DELETE"])
 @blp.response(200, MessageSchema)
 def delete_file(file_id):
     """Delete a file, its stored copies and every result computed from it."""
-    services().files.delete_file(current_user()["id"], file_id)
+    current_services().files.delete_file(current_user()["id"], file_id)
     return {"message": "file deleted"}
 
 
@@ -165,7 +165,7 @@ def delete_file(file_id):
 def transactions(args, file_id):
     """Search the file's rows by text, customer, country and date range, page by page."""
     page = Page(page=args["page"], per_page=args["per_page"], sort=args["sort"], order=args["order"])
-    return services().files.transactions(current_user()["id"], file_id, _filters(args), page)
+    return current_services().files.transactions(current_user()["id"], file_id, _filters(args), page)
 
 
 @blp.route("/export/csv", methods=["GET"])
@@ -173,5 +173,5 @@ def transactions(args, file_id):
 @blp.response(200, {"type": "string", "format": "binary"}, content_type="text/csv")
 def export_csv(args):
     """The same search as /files/<id>/transactions, all matching rows, as a CSV download."""
-    name, body = services().files.export_csv(current_user()["id"], args["file_id"], _filters(args))
+    name, body = current_services().files.export_csv(current_user()["id"], args["file_id"], _filters(args))
     return send_file(io.BytesIO(body), mimetype="text/csv", as_attachment=True, download_name=name)

@@ -5,7 +5,7 @@ from flask import jsonify
 from marshmallow import fields
 
 from middlewares.auth import current_user
-from middlewares.services import services
+from services.registry import current_services
 from routes.schemas import BaseSchema, Blueprint
 
 blp = Blueprint("rfm", __name__, url_prefix="/api/rfm", description="Seed 002 RFM shortcuts")
@@ -35,7 +35,7 @@ class RfmRowSchema(BaseSchema):
 @blp.response(200, RfmProcessedSchema)
 def process(file_id):
     """RFM with the default parameters (cleaning as seed 002: customer present, quantity and price > 0)."""
-    analysis = services().analyses.process(current_user()["id"], file_id, "rfm", {})
+    analysis = current_services().analyses.process(current_user()["id"], file_id, "rfm", {})
     summary = analysis["summary"]
     return {"message": "RFM processing complete", "total_customers": summary["total_customers"],
             "clusters": summary["clusters"], "analysis_id": analysis["analysis_id"]}
@@ -45,4 +45,4 @@ def process(file_id):
 @blp.response(200, RfmRowSchema(many=True))
 def results(file_id):
     """Every customer row of the file's newest RFM analysis, as a bare JSON array."""
-    return jsonify(RfmRowSchema(many=True).dump(services().results.rfm_rows_of_latest(current_user()["id"], file_id)))
+    return jsonify(RfmRowSchema(many=True).dump(current_services().results.rfm_rows_of_latest(current_user()["id"], file_id)))

@@ -16,7 +16,7 @@ from models import users as user_dao
 from models.database import utc_now
 from services.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from services.passwords import check_password_policy, hash_password, verify_password
-from services.storage import remove_user_storage
+from services.runtime.storage import remove_user_storage
 from services.tokens import decode_token, issue_token
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from models import users as user_dao
 from models.pagination import Page
 from services.accounts import ROLES, AccountService, AuthSettings, existing_user, public_user
 from services.errors import Conflict, Invalid
-from services.storage import remove_user_storage
+from services.runtime.storage import remove_user_storage
 
 logger = logging.getLogger(__name__)
 USER_SORT_FIELDS = tuple(user_dao.USER_SORT_COLUMNS)

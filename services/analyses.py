@@ -24,14 +24,14 @@ from services.analysis.basket import basket_analysis
 from services.analysis.cleaning import clean
 from services.analysis.frame import canonical, check_needed_roles
 from services.analysis.params import AnalysisRequest, parse_request
-from services.analysis.stats import statistical_summary
+from services.analysis.statistical import statistical_summary
 from services.errors import AppError, Conflict, NotFound, StorageFull
 from services.files import FileService
 from services.ingest.roles import apply_overrides, check_role_types
 from services.results import describe_analysis
 from services.runtime.heartbeat import Heartbeat
 from services.runtime.retry import in_transaction
-from services.storage import MODEL_FILE, REMOVED_ROWS_FILE, is_storage_full
+from services.runtime.storage import MODEL_FILE, REMOVED_ROWS_FILE, is_storage_full
 
 logger = logging.getLogger(__name__)
 # The canonical columns each analysis reads (statistical reads them all): copying fewer rows is cheaper.

@@ -9,7 +9,7 @@ from models.pagination import Page
 from services.analysis.cleaning import clean
 from services.analysis.frame import canonical, has_money
 from services.analysis.params import parse_request
-from services.analysis.stats import StatsParams, statistical_summary
+from services.analysis.statistical import StatsParams, statistical_summary
 from services.files import FileService
 from services.results import describe_analysis
 

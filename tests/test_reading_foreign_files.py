@@ -11,10 +11,11 @@ import pytest
 
 from app import create_app
 from config import load_config
-from services.analysis.basket import BasketParams, mine_baskets
+from services.analysis.basket import BasketParams
 from services.ingest.columns import as_id_text, type_columns
 from services.ingest.roles import detect_roles
 from tests.conftest import assert_problem
+from tests.test_basket import mine_baskets
 from tests.conftest import summary_of as summary
 
 

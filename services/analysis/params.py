@@ -12,9 +12,9 @@ import pandas as pd
 from services.analysis.basket import BasketParams
 from services.analysis.cleaning import CleaningParams
 from services.analysis.rfm import RfmParams
-from services.analysis.stats import StatsParams
+from services.analysis.statistical import StatsParams
 from services.errors import Invalid
-from services.transactions import iso_timestamp
+from services.ingest.rows import iso_timestamp
 
 ANALYSIS_TYPES = ("cleaning", "rfm", "basket", "statistical")
 SPECIFIC = {"rfm": RfmParams, "basket": BasketParams, "statistical": StatsParams}

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.errors import AppError, Invalid
-from services.storage import is_storage_full
+from services.runtime.storage import is_storage_full
 
 logger = logging.getLogger(__name__)
 _context = multiprocessing.get_context("forkserver")
-_context.set_forkserver_preload(["services.ingest.reader", "services.sandbox"])
+_context.set_forkserver_preload(["services.ingest.reader", "services.runtime.sandbox"])
 
 
 @dataclass(frozen=True)
