@@ -5,8 +5,8 @@ from collections.abc import Callable
 
 from flask import Flask, current_app, g, request
 
-from services.registry import current_services
 from services.errors import Forbidden, Unauthorized
+from services.registry import current_services
 
 # flask-smorest's spec and Swagger UI, Swagger UI's files (routes/docs.py), and Flask's static files.
 _PUBLIC_BLUEPRINTS = ("api-docs", "swagger-ui", "static")

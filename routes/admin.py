@@ -4,11 +4,11 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from middlewares.auth import require_role
-from services.registry import current_services
 from models.pagination import Page
 from routes.schemas import BaseSchema, Blueprint, MessageSchema, UserSchema, page_args_schema, page_schema
 from services.accounts import ROLES
 from services.admin import USER_SORT_FIELDS
+from services.registry import current_services
 
 blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="User administration (admin role)")
 blp.before_request(require_role("admin"))

@@ -8,10 +8,10 @@ from flask import jsonify, request, send_file
 from marshmallow import fields, validate
 
 from middlewares.auth import current_user
-from services.registry import current_services
 from models.pagination import Page
 from routes.schemas import BaseSchema, Blueprint, Id, MessageSchema, PageArgsSchema, UTCDateTime, page_schema
 from services.analysis.params import ANALYSIS_TYPES
+from services.registry import current_services
 from services.results import ANALYSIS_SORT_FIELDS, DOWNLOAD_FORMATS, ITEMSET_SORT_FIELDS
 
 blp = Blueprint("analyses", __name__, url_prefix="/api", description="Run analyses and read their results")

@@ -6,8 +6,8 @@ from marshmallow import fields, validate
 
 from middlewares.auth import current_user, public
 from middlewares.rate_limit import auth_rate_limit
-from services.registry import current_services
 from routes.schemas import BaseSchema, Blueprint, MessageSchema, TokenSchema, UserSchema
+from services.registry import current_services
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Register, log in and out")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from marshmallow import fields
 
 from middlewares.auth import current_user
-from services.registry import current_services
 from routes.schemas import BaseSchema, Blueprint, Id
+from services.registry import current_services
 
 blp = Blueprint("dashboard", __name__, url_prefix="/api", description="Headline numbers (seed 001)")
 

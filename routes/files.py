@@ -9,7 +9,6 @@ from flask_smorest.fields import Upload
 from marshmallow import ValidationError, fields, validate
 
 from middlewares.auth import current_user
-from services.registry import current_services
 from models.pagination import Page
 from routes.schemas import (
     BaseSchema,
@@ -24,6 +23,7 @@ from routes.schemas import (
 from services.files import FILE_SORT_FIELDS
 from services.ingest.reader import LAYOUTS
 from services.ingest.rows import TransactionFilter
+from services.registry import current_services
 
 blp = Blueprint("files", __name__, url_prefix="/api", description="Upload sales files and browse their rows")
 

@@ -5,8 +5,8 @@ from flask import jsonify
 from marshmallow import fields
 
 from middlewares.auth import current_user
-from services.registry import current_services
 from routes.schemas import BaseSchema, Blueprint
+from services.registry import current_services
 
 blp = Blueprint("rfm", __name__, url_prefix="/api/rfm", description="Seed 002 RFM shortcuts")
 
@@ -45,4 +45,5 @@ def process(file_id):
 @blp.response(200, RfmRowSchema(many=True))
 def results(file_id):
     """Every customer row of the file's newest RFM analysis, as a bare JSON array."""
-    return jsonify(RfmRowSchema(many=True).dump(current_services().results.rfm_rows_of_latest(current_user()["id"], file_id)))
+    rows = current_services().results.rfm_rows_of_latest(current_user()["id"], file_id)
+    return jsonify(RfmRowSchema(many=True).dump(rows))

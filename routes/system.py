@@ -4,8 +4,8 @@ from __future__ import annotations
 from marshmallow import fields
 
 from middlewares.auth import public
-from services.registry import current_services
 from routes.schemas import BaseSchema, Blueprint
+from services.registry import current_services
 from services.system import now_iso
 
 blp = Blueprint("system", __name__, description="Service status (public)")

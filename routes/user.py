@@ -4,9 +4,9 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from middlewares.auth import current_user
-from services.registry import current_services
 from routes.auth import USERNAME_RULE
 from routes.schemas import BaseSchema, Blueprint, MessageSchema, TokenSchema, UserSchema
+from services.registry import current_services
 
 blp = Blueprint("user", __name__, url_prefix="/api/user", description="Your own profile")
 
@@ -59,7 +59,8 @@ def update_profile(body):
 @blp.response(200, PasswordChangedSchema)
 def change_password(body):
     """Change your password; every token issued before stops working, and a new one is returned."""
-    token = current_services().accounts.change_password(current_user()["id"], body["old_password"], body["new_password"])
+    accounts = current_services().accounts
+    token = accounts.change_password(current_user()["id"], body["old_password"], body["new_password"])
     return {"message": "password changed", **token}
 
 

@@ -20,6 +20,7 @@ from services.errors import Invalid, NotFound, StorageFull, TooLarge
 from services.exports import csv_bytes
 from services.ingest.archives import ArchiveLimits
 from services.ingest.reader import LAYOUTS, PARQUET_NAME, IngestOptions, ingest_to_parquet, json_records
+from services.ingest.rows import TransactionFilter, filter_transactions, sort_rows
 from services.ingest.sniff import extension_of
 from services.runtime.sandbox import SandboxLimits, run_sandboxed
 from services.runtime.storage import (
@@ -30,7 +31,6 @@ from services.runtime.storage import (
     remove_stale_staging,
     staging_dir,
 )
-from services.ingest.rows import TransactionFilter, filter_transactions, sort_rows
 
 logger = logging.getLogger(__name__)
 FILE_SORT_FIELDS = tuple(file_dao.FILE_SORT_COLUMNS)

@@ -21,8 +21,8 @@ from services.errors import Conflict, Invalid, NotFound
 from services.exports import csv_bytes, xlsx_bytes
 from services.files import FileService
 from services.ingest.reader import json_records
-from services.runtime.storage import MODEL_FILE, REMOVED_ROWS_FILE
 from services.ingest.rows import sort_rows
+from services.runtime.storage import MODEL_FILE, REMOVED_ROWS_FILE
 
 DOWNLOAD_FORMATS = ("csv", "xlsx")
 _DOWNLOAD_NAME = re.compile(rf"analysis-([1-9]\d{{0,9}})-({'|'.join(ANALYSIS_TYPES)})\.({'|'.join(DOWNLOAD_FORMATS)})")

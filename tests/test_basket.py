@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.analysis.basket import MAX_RULES_CAP, BasketParams, BasketResult, basket_analysis, mine_codes, recommendations
+from services.analysis.basket import (
+    MAX_RULES_CAP,
+    BasketParams,
+    BasketResult,
+    basket_analysis,
+    mine_codes,
+    recommendations,
+)
 from services.errors import Invalid
 
 GROCERIES = Path(__file__).parent / "data" / "groceries.csv"

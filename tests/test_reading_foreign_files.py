@@ -15,8 +15,8 @@ from services.analysis.basket import BasketParams
 from services.ingest.columns import as_id_text, type_columns
 from services.ingest.roles import detect_roles
 from tests.conftest import assert_problem
-from tests.test_basket import mine_baskets
 from tests.conftest import summary_of as summary
+from tests.test_basket import mine_baskets
 
 
 @pytest.fixture
