@@ -4,7 +4,6 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from middlewares.auth import require_role
-from models.pagination import Page
 from routes.schemas import BaseSchema, Blueprint, MessageSchema, UserSchema, page_args_schema, page_schema
 from services.accounts import ROLES
 from services.admin import USER_SORT_FIELDS
@@ -39,7 +38,7 @@ class StatsSchema(BaseSchema):
 @blp.response(200, UserPageSchema)
 def list_users(args):
     """All users, paginated and sortable."""
-    return current_services().admin.list_users(Page(**args))
+    return current_services().admin.list_users(args)
 
 
 @blp.route("/users/<id:user_id>", methods=["GET"])

@@ -9,7 +9,6 @@ from flask_smorest.fields import Upload
 from marshmallow import ValidationError, fields, validate
 
 from middlewares.auth import current_user
-from models.pagination import Page
 from routes.schemas import (
     BaseSchema,
     Blueprint,
@@ -141,7 +140,7 @@ def upload(form, files):
 @blp.response(200, FilePageSchema)
 def list_files(args):
     """Your files, newest last unless sorted."""
-    return current_services().files.list_files(current_user()["id"], Page(**args))
+    return current_services().files.list_files(current_user()["id"], args)
 
 
 @blp.route("/files/<id:file_id>", methods=["GET"])
@@ -164,8 +163,7 @@ def delete_file(file_id):
 @blp.response(200, TransactionPageSchema)
 def transactions(args, file_id):
     """Search the file's rows by text, customer, country and date range, page by page."""
-    page = Page(page=args["page"], per_page=args["per_page"], sort=args["sort"], order=args["order"])
-    return current_services().files.transactions(current_user()["id"], file_id, _filters(args), page)
+    return current_services().files.transactions(current_user()["id"], file_id, _filters(args), args)
 
 
 @blp.route("/export/csv", methods=["GET"])

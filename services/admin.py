@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from sqlalchemy import Engine
 
@@ -25,11 +26,12 @@ class AdminService:
         self.engine = engine
         self.settings = settings
 
-    def list_users(self, page: Page) -> dict:
+    def list_users(self, page_args: Mapping) -> dict:
         """One page of users."""
+        page = Page.of(page_args)
         with self.engine.connect() as conn:
             total, rows = user_dao.list_users(conn, page)
-        return {"total": total, "page": page.page, "per_page": page.per_page, "items": [public_user(r) for r in rows]}
+        return page.envelope(total, [public_user(r) for r in rows])
 
     def get_user(self, user_id: int) -> dict:
         """One user by id."""

@@ -422,16 +422,16 @@ def test_a_dead_queue_fails_the_analysis_cleanly(app, client, alice, monkeypatch
 
 
 def test_deleting_the_file_during_a_run_leaves_nothing_behind(app, client, alice, monkeypatch):
-    import services.analyses as pipeline
+    import services.analysis.rfm as rfm_module
 
     file_id = upload(client, alice)
-    original = pipeline.rfm_module.rfm_analysis
+    original = rfm_module.rfm_analysis
 
     def delete_first(view, params):
         app.extensions["services"].files.delete_file(alice.user_id, file_id)
         return original(view, params)
 
-    monkeypatch.setattr(pipeline.rfm_module, "rfm_analysis", delete_first)
+    monkeypatch.setattr(rfm_module, "rfm_analysis", delete_first)
     assert_problem(process(client, alice, file_id, "rfm", n_clusters=2), 404)
     leftovers = [p for p in app.config["UPLOAD_DIR"].rglob("*") if p.is_file()]
     assert leftovers == []

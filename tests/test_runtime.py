@@ -117,7 +117,7 @@ def test_a_run_that_cannot_record_its_failure_is_failed_by_the_sweep(app, client
     import models.results as result_dao
 
     file_id = upload(client, alice)
-    monkeypatch.setattr(result_dao, "bulk_insert", lost_connection)
+    monkeypatch.setattr(result_dao, "insert_results", lost_connection)
     monkeypatch.setattr(analysis_dao, "set_status", lost_connection)
     response = process(client, alice, file_id, "rfm", n_clusters=2)
     assert_problem(response, 503)
@@ -162,15 +162,15 @@ def test_heartbeats_keep_live_runs_and_the_sweep_fails_stopped_ones(app, client,
 
 
 def test_a_running_job_and_its_analysis_say_the_same(app, client, alice, services, monkeypatch):
-    import services.analyses as pipeline
+    import services.analysis.rfm as rfm_module
 
-    seen, original = [], pipeline.rfm_module.rfm_analysis
+    seen, original = [], rfm_module.rfm_analysis
 
     def spy(view, params):
         seen.extend(rows_of(app, analyses, "status") + rows_of(app, jobs, "status"))
         return original(view, params)
 
-    monkeypatch.setattr(pipeline.rfm_module, "rfm_analysis", spy)
+    monkeypatch.setattr(rfm_module, "rfm_analysis", spy)
     file_id = upload(client, alice)
     job = client.post("/api/process", headers={**alice.headers, "Prefer": "respond-async"},
                       json={"file_id": file_id, "type": "rfm", "params": {"n_clusters": 2}}).json
