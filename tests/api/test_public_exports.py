@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import PUBLIC_DATA, shared_file
+from tests.conftest import PUBLIC_DATA, shared_file, upload
 from tests.conftest import summary_of as summary
 
 PLACEHOLDERS = {"none", "n/a", "na", "null", "nan", "-", "?", ""}
@@ -29,12 +29,6 @@ def public(name: str) -> Path:
     return shared_file(PUBLIC_DATA / name)
 
 
-def upload(client, account, path: Path, **form) -> dict:
-    with path.open("rb") as handle:
-        response = client.post("/api/upload", headers=account.headers, data={"file": (handle, path.name), **form},
-                               content_type="multipart/form-data")
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.json
 
 
 def money(values) -> float:

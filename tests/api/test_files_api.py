@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from models.tables import files as files_table
-from tests.conftest import assert_problem
+from tests.conftest import assert_problem, upload
 
 SALES_CSV = (
     "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
@@ -25,12 +25,6 @@ SALES_CSV = (
 NO_CUSTOMER_CSV = "InvoiceNo,Quantity,UnitPrice\n1,2,3.5\n2,3,4.5\n"
 
 
-def upload(client, account, content: str, filename: str = "sales.csv") -> dict:
-    response = client.post("/api/upload", headers=account.headers,
-                           data={"file": (io.BytesIO(content.encode()), filename)},
-                           content_type="multipart/form-data")
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.json
 
 
 def search(client, account, file_id: int, **query):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections import Counter
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,8 +17,9 @@ from services.analysis.basket import (
     recommendations,
 )
 from services.errors import Invalid
+from tests.conftest import TEST_DATA
 
-GROCERIES = Path(__file__).parent / "data" / "groceries.csv"
+GROCERIES = TEST_DATA / "groceries.csv"
 
 # n = 5; bread 4, milk 4, butter 2; bread+milk 3, bread+butter 2, milk+butter 1, all three 1.
 TINY = [["bread", "milk"], ["bread", "butter"], ["bread", "milk", "butter"], ["milk"], ["bread", "milk"]]
