@@ -114,6 +114,22 @@ def app(database_url, tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def seed_file(app, monkeypatch):
+    """Store a file through FileService with its parser in this process, not through HTTP and the sandbox: for
+    tests of what comes after an upload. Returns seed(account, content, name, **options) -> the upload answer."""
+    import services.files as file_service
+
+    monkeypatch.setattr(file_service, "run_sandboxed", lambda function, _limits, *args: function(*args))
+
+    def seed(account, content: str | bytes = SALES, name: str = "sales.csv", **options) -> dict:
+        data = content.encode() if isinstance(content, str) else content
+        described = app.extensions["services"].files.upload(account.user_id, io.BytesIO(data), name, **options)
+        return {"message": "file uploaded", **described}
+
+    return seed
+
+
+@pytest.fixture
 def shared_redis():
     """The shared Redis (DB 15) for RQ tests, which each use a queue of their own; skipped when it is not there."""
     import redis

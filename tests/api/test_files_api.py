@@ -60,8 +60,8 @@ def bob(auth):
 
 
 @pytest.fixture
-def sales(client, alice) -> dict:
-    return upload(client, alice, SALES_CSV)
+def sales(seed_file, alice) -> dict:
+    return seed_file(alice, SALES_CSV)
 
 
 def file_folder(app, account, file_id: int):
@@ -74,13 +74,13 @@ def file_folder(app, account, file_id: int):
 # --- list ---------------------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def three_files(client, alice) -> list[dict]:
+def three_files(seed_file, alice) -> list[dict]:
     """b.csv: 8 rows (biggest), a.csv: 2 rows, c.csv: 3 rows (smallest in bytes)."""
     return [
-        upload(client, alice, SALES_CSV, "b.csv"),
-        upload(client, alice, "InvoiceNo,Quantity,UnitPrice,Description\n1,2,3.5,long text here\n"
-                              "2,3,4.5,more long text here\n", "a.csv"),
-        upload(client, alice, "InvoiceNo,Quantity\n1,2\n2,3\n3,4\n", "c.csv"),
+        seed_file(alice, SALES_CSV, "b.csv"),
+        seed_file(alice, "InvoiceNo,Quantity,UnitPrice,Description\n1,2,3.5,long text here\n"
+                         "2,3,4.5,more long text here\n", "a.csv"),
+        seed_file(alice, "InvoiceNo,Quantity\n1,2\n2,3\n3,4\n", "c.csv"),
     ]
 
 
