@@ -80,6 +80,13 @@ class JobNotFound(NotFound):
         super().__init__(detail or f"job {job_id} not found")
 
 
+class UserNotFound(NotFound):
+    """No user with this id (404)."""
+
+    def __init__(self, user_id: int | None = None) -> None:
+        super().__init__("user not found" if user_id is None else f"user {user_id} not found")
+
+
 class DownloadNotFound(NotFound):
     """No download by this name (404); the name is shown, never used as a path."""
 

@@ -163,7 +163,7 @@ class FileService:
         return remove_stale_staging(self.settings.storage_root, grace)
 
     def owned_row(self, owner_id: int, file_id: int, conn=None) -> dict:
-        """The owner's file row (on `conn` if given, inside the caller's transaction), or NotFound."""
+        """The owner's file row (on `conn` if given, inside the caller's transaction), or FileNotFound."""
         if conn is None:
             with self.engine.connect() as own_conn:
                 return self.owned_row(owner_id, file_id, own_conn)
