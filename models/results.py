@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Table, insert, select
 
 from models.pagination import Page, paginate
-from models.tables import basket_rules, frequent_itemsets, rfm_rows
+from models.tables import basket_rules, frequent_itemsets, metadata, rfm_rows
 
 BATCH = 5000
 SEPARATOR = "\x1f"  # ASCII unit separator; an item name holding one has it replaced by a space in the key
@@ -31,11 +31,16 @@ class _ResultTable:
         return [column for column in self.table.c if column.name not in self.hidden]
 
 
+# Tables that filter or key their rows; any other result table (an analysis_id column, plain rows) needs no entry.
 _TABLES = {
     "rfm_rows": _ResultTable(rfm_rows, exact_filters=("segment", "cluster")),
     "basket_rules": _ResultTable(basket_rules, item_key=True),
     "frequent_itemsets": _ResultTable(frequent_itemsets, item_key=True),
 }
+
+
+def _spec(table_name: str) -> _ResultTable:
+    return _TABLES.get(table_name) or _ResultTable(metadata.tables[table_name])
 
 
 def items_key(items: Iterable[str]) -> str:
@@ -66,25 +71,26 @@ _WRITERS: dict[str, Callable[[Connection, int, Iterable[dict]], int]] = {
 
 def insert_results(conn: Connection, table_name: str, analysis_id: int, rows: Iterable[dict]) -> int:
     """Rows of the result table `table_name` (as an analysis kind names it) for one analysis."""
-    return _WRITERS[table_name](conn, analysis_id, rows)
+    writer = _WRITERS.get(table_name)
+    return writer(conn, analysis_id, rows) if writer else _bulk_insert(conn, _spec(table_name).table, analysis_id, rows)
 
 
 def result_columns(table_name: str) -> list[str]:
     """The columns a reader of `table_name` gets, in order."""
-    return [column.name for column in _TABLES[table_name].visible]
+    return [column.name for column in _spec(table_name).visible]
 
 
 def result_page(conn: Connection, table_name: str, analysis_id: int, page: Page,
                 filters: Mapping[str, object] | None = None) -> tuple[int, list[dict]]:
     """One page of an analysis' rows of `table_name`, filtered; sorts by any visible column (callers whitelist)."""
-    spec = _TABLES[table_name]
+    spec = _spec(table_name)
     query = _filtered(spec, analysis_id, filters or {})
     return paginate(conn, query, page, {column.name: column for column in spec.visible}, spec.table.c.id)
 
 
 def all_results(conn: Connection, table_name: str, analysis_id: int, item: str | None = None) -> list[dict]:
     """Every row of an analysis in `table_name` (those holding `item`), in insertion order."""
-    spec = _TABLES[table_name]
+    spec = _spec(table_name)
     query = _filtered(spec, analysis_id, {"item": item}).order_by(spec.table.c.id)
     return [dict(row._mapping) for row in conn.execute(query)]
 
