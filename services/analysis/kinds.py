@@ -2,7 +2,8 @@
 
 A kind is one module (`kind_<name>.py`) defining a subclass of `kind_base.AnalysisKind` and `KIND`, its
 instance; adding one is that module, its entry in `KINDS` below, and (for rows in SQL) its result table in
-models/tables.py with a migration. Nothing else switches on the kind. A kind declares:
+models/tables.py with a migration (models/results.py needs a line only for a table filtered by segment-like
+columns or by item). Nothing else switches on the kind. A kind declares:
 
 - `name` (the API's `type`), `purpose` (how a 422 names it), `roles` it needs (or `check_roles` for a rule
   such as basket's "an invoice, or customer and date"), `reads` (the canonical columns compute reads of the
@@ -18,7 +19,8 @@ models/tables.py with a migration. Nothing else switches on the kind. A kind dec
   downloads;
 - `extras`: name -> handler(source, **args), where `source` (kind_base.ResultSource) reads the finished
   analysis' summary, parsed params, result rows, pages and artifacts; the routes /elbow, /clusters, /predict,
-  /itemsets and /recommendations call the extra of that name, and a kind without it answers 422.
+  /itemsets and /recommendations call the extra of that name, and a kind without it answers 422 (the routes'
+  body schemas are rfm's and basket's: a kind whose extra takes other arguments adds its fields there).
 
 CLV, for instance, would be `kind_clv.py`: roles ("customer", "date", "amount"), a params schema for the
 horizon, compute fitting clv.py's models and returning per-customer rows for a `clv_rows` table with the
