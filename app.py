@@ -24,7 +24,7 @@ from routes.schemas import IdConverter, ProblemSchema, id_param_schema
 from services.errors import AppError
 from services.registry import build_services
 from services.runtime.housekeeping import HousekeepingThread, housekeeping_sweeps
-from services.sandbox import start_parser_server
+from services.runtime.sandbox import start_parser_server
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +71,8 @@ def create_app(config: Config | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.config["UPLOAD_DIR"].mkdir(parents=True, exist_ok=True)
 
-    database.init_app(app)
-    app.extensions["services"] = build_services(app.config, app.extensions[database.EXTENSION_KEY], APP_VERSION)
+    engine = app.extensions["db_engine"] = database.create_db_engine(app.config["DATABASE_URL"])
+    app.extensions["services"] = build_services(app.config, engine, APP_VERSION)
     request_context.init_app(app)
     cors.init_app(app)
     auth.init_app(app)

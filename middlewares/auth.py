@@ -5,8 +5,8 @@ from collections.abc import Callable
 
 from flask import Flask, current_app, g, request
 
-from middlewares.services import services
 from services.errors import Forbidden, Unauthorized
+from services.registry import current_services
 
 # flask-smorest's spec and Swagger UI, Swagger UI's files (routes/docs.py), and Flask's static files.
 _PUBLIC_BLUEPRINTS = ("api-docs", "swagger-ui", "static")
@@ -38,7 +38,7 @@ def _authenticate_request() -> None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send Authorization: Bearer <token>")
-    g.current_user, g.token_claims = services().accounts.authenticate(token.strip())
+    g.current_user, g.token_claims = current_services().accounts.authenticate(token.strip())
 
 
 def current_user() -> dict:

@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from models.database import is_database_unavailable
 from services.errors import AppError, DatabaseUnavailable, StorageFull
-from services.storage import is_storage_full
+from services.runtime.storage import is_storage_full
 
 logger = logging.getLogger(__name__)
 PROBLEM_MIME = "application/problem+json"

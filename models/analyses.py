@@ -6,9 +6,9 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from models.pagination import Page, paginate
+from models.status import UNFINISHED, Status
 from models.tables import MAX_ID, analyses
 
-UNFINISHED = ("queued", "running")
 WORKER_STOPPED = "the worker stopped before finishing (it was killed, or lost its database)"
 ANALYSIS_SORT_COLUMNS = {"id": analyses.c.id, "created_at": analyses.c.created_at, "type": analyses.c.type,
                          "status": analyses.c.status}
@@ -41,7 +41,7 @@ def latest_analysis(conn: Connection, owner_id: int, file_id: int, analysis_type
     """The owner's newest finished analysis of this type on this file."""
     query = (select(analyses)
              .where(analyses.c.owner_id == owner_id, analyses.c.file_id == file_id,
-                    analyses.c.type == analysis_type, analyses.c.status == "finished")
+                    analyses.c.type == analysis_type, analyses.c.status == Status.FINISHED)
              .order_by(analyses.c.id.desc()).limit(1))
     row = conn.execute(query).first()
     return dict(row._mapping) if row else None
@@ -100,5 +100,5 @@ def fail_stale(conn: Connection, beat_before: datetime, now: datetime) -> int:
     query = (update(analyses)
              .where(analyses.c.status.in_(UNFINISHED),
                     (analyses.c.heartbeat_at < beat_before) | analyses.c.heartbeat_at.is_(None))
-             .values(status="failed", finished_at=now, error=WORKER_STOPPED))
+             .values(status=Status.FAILED, finished_at=now, error=WORKER_STOPPED))
     return conn.execute(query).rowcount

@@ -1,18 +1,16 @@
-"""Engine creation for SQLite (embedded default) and MySQL/MariaDB, and the app's engine accessor."""
+"""Engine creation for SQLite (embedded default) and MySQL/MariaDB, and how their errors are classified."""
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import Flask
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 logger = logging.getLogger(__name__)
-EXTENSION_KEY = "db_engine"
 # MySQL/MariaDB error numbers: the server is unreachable, went away, dropped or refused the connection, shut down.
 CONNECTION_ERRORS = {1040, 1053, 1927, 2002, 2003, 2006, 2013, 2055, 4031}
 RETRYABLE_ERRORS = {1205, 1213}  # lock wait timeout, deadlock: the transaction was rolled back and may be rerun
@@ -45,11 +43,6 @@ def _configure_sqlite_connection(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
-
-
-def init_app(app: Flask) -> None:
-    """Create the app's engine from DATABASE_URL and keep it on the app."""
-    app.extensions[EXTENSION_KEY] = create_db_engine(app.config["DATABASE_URL"])
 
 
 def _mysql_error_number(error: BaseException) -> int | None:

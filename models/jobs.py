@@ -5,14 +5,15 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from models.analyses import UNFINISHED, WORKER_STOPPED
+from models.analyses import WORKER_STOPPED
+from models.status import UNFINISHED, Status
 from models.tables import jobs
 
 
 def insert_job(conn: Connection, job_id: str, owner_id: int, analysis_id: int, now: datetime) -> None:
     """A queued job for one analysis."""
-    conn.execute(insert(jobs).values(id=job_id, owner_id=owner_id, analysis_id=analysis_id, status="queued",
-                                     progress=0, stage="queued", cancel_requested=False, created_at=now,
+    conn.execute(insert(jobs).values(id=job_id, owner_id=owner_id, analysis_id=analysis_id, status=Status.QUEUED,
+                                     progress=0, stage=Status.QUEUED, cancel_requested=False, created_at=now,
                                      updated_at=now, heartbeat_at=now))
 
 
@@ -62,4 +63,4 @@ def stale_jobs(conn: Connection, beat_before: datetime) -> list[dict]:
 
 def fail_job(conn: Connection, job_id: str, now: datetime, error: str = WORKER_STOPPED) -> bool:
     """Fail a queued or running job with a reason."""
-    return update_job(conn, job_id, now, status="failed", stage="failed", error=error[:5000])
+    return update_job(conn, job_id, now, status=Status.FAILED, stage=Status.FAILED, error=error[:5000])

@@ -1,6 +1,7 @@
 """One way to page and sort any SELECT: total count plus one page of rows as dicts, in one round trip."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, CursorResult, Select, func, select
@@ -16,6 +17,15 @@ class Page:
     per_page: int = 50
     sort: str | None = None
     order: str = "asc"
+
+    @classmethod
+    def of(cls, args: Mapping) -> Page:
+        """The page a request's validated query asks for (page, per_page, sort, order; missing ones default)."""
+        return cls(**{name: args[name] for name in ("page", "per_page", "sort", "order") if name in args})
+
+    def envelope(self, total: int, items: list) -> dict:
+        """The one shape of every paged answer."""
+        return {"total": total, "page": self.page, "per_page": self.per_page, "items": items}
 
 
 def paginate(conn: Connection, query: Select, page: Page, sortable: dict, tiebreak,

@@ -4,11 +4,10 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from middlewares.auth import require_role
-from middlewares.services import services
-from models.pagination import Page
 from routes.schemas import BaseSchema, Blueprint, MessageSchema, UserSchema, page_args_schema, page_schema
 from services.accounts import ROLES
 from services.admin import USER_SORT_FIELDS
+from services.registry import current_services
 
 blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="User administration (admin role)")
 blp.before_request(require_role("admin"))
@@ -39,14 +38,14 @@ class StatsSchema(BaseSchema):
 @blp.response(200, UserPageSchema)
 def list_users(args):
     """All users, paginated and sortable."""
-    return services().admin.list_users(Page(**args))
+    return current_services().admin.list_users(args)
 
 
 @blp.route("/users/<id:user_id>", methods=["GET"])
 @blp.response(200, UserSchema)
 def get_user(user_id):
     """One user."""
-    return services().admin.get_user(user_id)
+    return current_services().admin.get_user(user_id)
 
 
 @blp.route("/users/<id:user_id>/role", methods=["PUT"])
@@ -54,21 +53,21 @@ def get_user(user_id):
 @blp.response(200, UserSchema)
 def set_role(body, user_id):
     """Change a user's role; their existing tokens are revoked."""
-    return services().admin.set_role(user_id, body["role"])
+    return current_services().admin.set_role(user_id, body["role"])
 
 
 @blp.route("/users/<id:user_id>/toggle-active", methods=["PUT"])
 @blp.response(200, UserSchema)
 def toggle_active(user_id):
     """Deactivate (revoking their tokens) or reactivate a user."""
-    return services().admin.toggle_active(user_id)
+    return current_services().admin.toggle_active(user_id)
 
 
 @blp.route("/users/<id:user_id>", methods=["DELETE"])
 @blp.response(200, MessageSchema)
 def delete_user(user_id):
     """Delete a user with all their files and results."""
-    services().admin.delete_user(user_id)
+    current_services().admin.delete_user(user_id)
     return {"message": "user deleted"}
 
 
@@ -76,4 +75,4 @@ def delete_user(user_id):
 @blp.response(200, StatsSchema)
 def stats():
     """Counts across the system."""
-    return services().admin.stats()
+    return current_services().admin.stats()

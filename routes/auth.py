@@ -6,8 +6,8 @@ from marshmallow import fields, validate
 
 from middlewares.auth import current_user, public
 from middlewares.rate_limit import auth_rate_limit
-from middlewares.services import services
 from routes.schemas import BaseSchema, Blueprint, MessageSchema, TokenSchema, UserSchema
+from services.registry import current_services
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Register, log in and out")
 
@@ -53,7 +53,7 @@ class MeSchema(UserSchema):
 @public(blp)
 def register(body):
     """Create an account and get a first token; role, id and similar fields in the body are ignored."""
-    return {"message": "registered", **services().accounts.register(**body)}
+    return {"message": "registered", **current_services().accounts.register(**body)}
 
 
 @blp.route("/login", methods=["POST"])
@@ -63,19 +63,19 @@ def register(body):
 @public(blp)
 def login(body):
     """Exchange a username or email and a password for a token."""
-    return services().accounts.login(body["identifier"], body["password"])
+    return current_services().accounts.login(body["identifier"], body["password"])
 
 
 @blp.route("/me", methods=["GET"])
 @blp.response(200, MeSchema)
 def me():
     """The signed-in user."""
-    return services().accounts.profile(current_user()["id"])
+    return current_services().accounts.profile(current_user()["id"])
 
 
 @blp.route("/logout", methods=["POST"])
 @blp.response(200, MessageSchema)
 def logout():
     """Revoke the token this request was sent with."""
-    services().accounts.logout(current_user()["id"], g.token_claims)
+    current_services().accounts.logout(current_user()["id"], g.token_claims)
     return {"message": "logged out"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 from marshmallow import fields
 
 from middlewares.auth import current_user
-from middlewares.services import services
 from routes.schemas import BaseSchema, Blueprint, Id
+from services.registry import current_services
 
 blp = Blueprint("dashboard", __name__, url_prefix="/api", description="Headline numbers (seed 001)")
 
@@ -39,7 +39,7 @@ class ResultsSchema(BaseSchema):
 @blp.response(200, DashboardSchema)
 def dashboard(args):
     """KPIs, monthly revenue, counts of your files and analyses, and your latest analyses."""
-    return services().dashboard.dashboard(current_user()["id"], args.get("file_id"))
+    return current_services().dashboard.dashboard(current_user()["id"], args.get("file_id"))
 
 
 @blp.route("/results", methods=["GET"])
@@ -47,4 +47,4 @@ def dashboard(args):
 @blp.response(200, ResultsSchema)
 def results(args):
     """Revenue summary, by country, top products and revenue over time of one file."""
-    return services().dashboard.results(current_user()["id"], args.get("file_id"))
+    return current_services().dashboard.results(current_user()["id"], args.get("file_id"))

@@ -5,8 +5,8 @@ from flask import jsonify
 from marshmallow import fields
 
 from middlewares.auth import current_user
-from middlewares.services import services
 from routes.schemas import BaseSchema, Blueprint
+from services.registry import current_services
 
 blp = Blueprint("rfm", __name__, url_prefix="/api/rfm", description="Seed 002 RFM shortcuts")
 
@@ -35,7 +35,7 @@ class RfmRowSchema(BaseSchema):
 @blp.response(200, RfmProcessedSchema)
 def process(file_id):
     """RFM with the default parameters (cleaning as seed 002: customer present, quantity and price > 0)."""
-    analysis = services().analyses.process(current_user()["id"], file_id, "rfm", {})
+    analysis = current_services().analyses.process(current_user()["id"], file_id, "rfm", {})
     summary = analysis["summary"]
     return {"message": "RFM processing complete", "total_customers": summary["total_customers"],
             "clusters": summary["clusters"], "analysis_id": analysis["analysis_id"]}
@@ -45,4 +45,5 @@ def process(file_id):
 @blp.response(200, RfmRowSchema(many=True))
 def results(file_id):
     """Every customer row of the file's newest RFM analysis, as a bare JSON array."""
-    return jsonify(RfmRowSchema(many=True).dump(services().results.rfm_rows_of_latest(current_user()["id"], file_id)))
+    rows = current_services().results.rfm_rows_of_latest(current_user()["id"], file_id)
+    return jsonify(RfmRowSchema(many=True).dump(rows))

@@ -4,8 +4,8 @@ from __future__ import annotations
 from marshmallow import fields
 
 from middlewares.auth import public
-from middlewares.services import services
 from routes.schemas import BaseSchema, Blueprint
+from services.registry import current_services
 from services.system import now_iso
 
 blp = Blueprint("system", __name__, description="Service status (public)")
@@ -42,7 +42,7 @@ class ServiceStatusSchema(BaseSchema):
 @public(blp)
 def banner():
     """Name, state and version of the API with a one-word status per backing service."""
-    system = services().system
+    system = current_services().system
     statuses = system.services_status()
     return {
         "message": "Retail Analytics API",
@@ -66,7 +66,7 @@ def liveness():
 @public(blp)
 def readiness():
     """Readiness: 200 when the database answers at the newest schema revision, else 503 problem+json."""
-    return services().system.health()
+    return current_services().system.health()
 
 
 @blp.route("/api/services-status", methods=["GET"])
@@ -74,4 +74,4 @@ def readiness():
 @public(blp)
 def services_status():
     """Database, queue (Redis) and storage, each with its status."""
-    return services().system.services_status()
+    return current_services().system.services_status()

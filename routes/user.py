@@ -4,9 +4,9 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from middlewares.auth import current_user
-from middlewares.services import services
 from routes.auth import USERNAME_RULE
 from routes.schemas import BaseSchema, Blueprint, MessageSchema, TokenSchema, UserSchema
+from services.registry import current_services
 
 blp = Blueprint("user", __name__, url_prefix="/api/user", description="Your own profile")
 
@@ -43,7 +43,7 @@ class PasswordChangedSchema(TokenSchema):
 @blp.response(200, ProfileSchema)
 def get_profile():
     """Your profile."""
-    return services().accounts.profile(current_user()["id"])
+    return current_services().accounts.profile(current_user()["id"])
 
 
 @blp.route("/profile", methods=["PUT"])
@@ -51,7 +51,7 @@ def get_profile():
 @blp.response(200, UserSchema)
 def update_profile(body):
     """Change your username and/or email; any other field is ignored."""
-    return services().accounts.update_profile(current_user()["id"], **body)
+    return current_services().accounts.update_profile(current_user()["id"], **body)
 
 
 @blp.route("/profile/password", methods=["PUT"])
@@ -59,7 +59,8 @@ def update_profile(body):
 @blp.response(200, PasswordChangedSchema)
 def change_password(body):
     """Change your password; every token issued before stops working, and a new one is returned."""
-    token = services().accounts.change_password(current_user()["id"], body["old_password"], body["new_password"])
+    accounts = current_services().accounts
+    token = accounts.change_password(current_user()["id"], body["old_password"], body["new_password"])
     return {"message": "password changed", **token}
 
 
@@ -67,5 +68,5 @@ def change_password(body):
 @blp.response(200, MessageSchema)
 def delete_profile():
     """Delete your account with all its files and results."""
-    services().accounts.delete_account(current_user()["id"])
+    current_services().accounts.delete_account(current_user()["id"])
     return {"message": "account deleted"}

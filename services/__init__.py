@@ -1,1 +1,2 @@
-"""The work of the application: pure analysis modules plus the services that own transactions."""
+"""The work of the application: the services that own a transaction live here; pure modules in analysis/ and
+ingest/, plumbing in runtime/."""

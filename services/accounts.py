@@ -14,9 +14,9 @@ from models import files as file_dao
 from models import revoked_tokens as token_dao
 from models import users as user_dao
 from models.database import utc_now
-from services.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from services.errors import Conflict, Forbidden, Invalid, Unauthorized, UserNotFound
 from services.passwords import check_password_policy, hash_password, verify_password
-from services.storage import remove_user_storage
+from services.runtime.storage import remove_user_storage
 from services.tokens import decode_token, issue_token
 
 logger = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ class AccountService:
         """Delete the user, their rows (by cascade) and their stored files."""
         with self.engine.begin() as conn:
             if not user_dao.delete_user(conn, user_id):
-                raise NotFound("user not found")
+                raise UserNotFound()
         remove_user_storage(self.settings.storage_root, user_id)
         logger.info("deleted user %s", user_id)
 
@@ -149,10 +149,10 @@ class AccountService:
 
 
 def existing_user(conn, user_id: int) -> dict:
-    """The user row, or NotFound."""
+    """The user row, or UserNotFound."""
     user = user_dao.get_user(conn, user_id)
     if user is None:
-        raise NotFound(f"user {user_id} not found")
+        raise UserNotFound(user_id)
     return user
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from sqlalchemy import Engine
 
@@ -12,7 +13,7 @@ from models import users as user_dao
 from models.pagination import Page
 from services.accounts import ROLES, AccountService, AuthSettings, existing_user, public_user
 from services.errors import Conflict, Invalid
-from services.storage import remove_user_storage
+from services.runtime.storage import remove_user_storage
 
 logger = logging.getLogger(__name__)
 USER_SORT_FIELDS = tuple(user_dao.USER_SORT_COLUMNS)
@@ -25,11 +26,12 @@ class AdminService:
         self.engine = engine
         self.settings = settings
 
-    def list_users(self, page: Page) -> dict:
+    def list_users(self, page_args: Mapping) -> dict:
         """One page of users."""
+        page = Page.of(page_args)
         with self.engine.connect() as conn:
             total, rows = user_dao.list_users(conn, page)
-        return {"total": total, "page": page.page, "per_page": page.per_page, "items": [public_user(r) for r in rows]}
+        return page.envelope(total, [public_user(r) for r in rows])
 
     def get_user(self, user_id: int) -> dict:
         """One user by id."""

@@ -8,9 +8,6 @@ import logging
 import shutil
 from pathlib import Path
 
-import joblib
-import numpy as np
-import pandas as pd
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -18,25 +15,20 @@ from models import analyses as analysis_dao
 from models import jobs as job_dao
 from models import results as result_dao
 from models.database import is_database_unavailable, utc_now
-from models.tables import basket_rules, frequent_itemsets, rfm_rows
-from services.analysis import rfm as rfm_module
-from services.analysis.basket import basket_analysis
+from models.status import Status
 from services.analysis.cleaning import clean
-from services.analysis.frame import canonical, check_needed_roles
-from services.analysis.params import AnalysisRequest, parse_request
-from services.analysis.stats import statistical_summary
-from services.errors import AppError, Conflict, NotFound, StorageFull
+from services.analysis.frame import canonical
+from services.analysis.kind_base import AnalysisFrame, Computed
+from services.analysis.kinds import get_kind
+from services.errors import AnalysisNotFound, AppError, Conflict, FileNotFound, StorageFull
 from services.files import FileService
 from services.ingest.roles import apply_overrides, check_role_types
 from services.results import describe_analysis
 from services.runtime.heartbeat import Heartbeat
 from services.runtime.retry import in_transaction
-from services.storage import MODEL_FILE, REMOVED_ROWS_FILE, is_storage_full
+from services.runtime.storage import is_storage_full
 
 logger = logging.getLogger(__name__)
-# The canonical columns each analysis reads (statistical reads them all): copying fewer rows is cheaper.
-NEEDED_COLUMNS = {"rfm": ["invoice", "customer", "date", "amount"],
-                  "basket": ["invoice", "customer", "date", "item", "description", "country"]}
 STORAGE_FULL = "storage is full: the analysis could not keep its files; free some space and run it again"
 
 
@@ -54,18 +46,18 @@ class AnalysisService:
 
     def process(self, owner_id: int, file_id: int, analysis_type: str, params: dict) -> dict:
         """Run an analysis now and return its description (a 4xx if the data or params do not allow it)."""
-        analysis_id = self.create(owner_id, file_id, analysis_type, params, status="running")
+        analysis_id = self.create(owner_id, file_id, analysis_type, params, status=Status.RUNNING)
         self.run(analysis_id)
         with self.engine.connect() as conn:
             row = analysis_dao.get_analysis(conn, analysis_id, owner_id)
         if row is None:
-            raise NotFound(f"analysis {analysis_id} was deleted while it ran")
+            raise AnalysisNotFound(analysis_id, "was deleted while it ran")
         return describe_analysis(row)
 
     def create(self, owner_id: int, file_id: int, analysis_type: str, params: dict, status: str,
                conn: Connection | None = None) -> int:
         """Check the params and the file's roles, then insert the analysis (on `conn` if given); returns its id."""
-        request = parse_request(analysis_type, params)  # refuse bad params before anything is stored
+        request = get_kind(analysis_type).parse(params)  # refuse bad params before anything is stored
         if conn is None:
             with self.engine.begin() as own_conn:
                 return self.create(owner_id, file_id, analysis_type, params, status, own_conn)
@@ -73,7 +65,7 @@ class AnalysisService:
         column_types = {column["name"]: column["type"] for column in file_row["columns"]}
         roles = apply_overrides(file_row["roles"], request.columns, list(column_types))
         check_role_types(roles, column_types)
-        check_needed_roles(analysis_type, roles, list(column_types))
+        request.kind.check_roles(roles, list(column_types))
         return analysis_dao.insert_analysis(conn, owner_id, file_id, analysis_type, params, status, utc_now())
 
     def run(self, analysis_id: int, job_id: str | None = None) -> None:
@@ -82,7 +74,7 @@ class AnalysisService:
         with self.engine.connect() as conn:
             analysis = analysis_dao.get_analysis_unscoped(conn, analysis_id)
         if analysis is None:  # deleted (with its file or account) before it started
-            raise NotFound(f"analysis {analysis_id} not found")
+            raise AnalysisNotFound(analysis_id)
         with self.heartbeat.holding(analysis_id, job_id):
             self._run(analysis, job_id)
 
@@ -91,40 +83,43 @@ class AnalysisService:
         workdir: Path | None = None
         try:
             self._checkpoint(analysis_id, job_id, "loading", 5)
-            request = parse_request(analysis["type"], analysis["params"])
+            request = get_kind(analysis["type"]).parse(analysis["params"])
+            kind = request.kind
             file_row, frame = self.files.load_frame(owner_id, analysis["file_id"])
             roles = apply_overrides(file_row["roles"], request.columns, list(frame.columns))
             view = canonical(frame, roles)
             self._checkpoint(analysis_id, job_id, "cleaning", 20)
-            cleaned = clean(view, frame, request.cleaning, alerts=analysis["type"] == "cleaning",
+            cleaned = clean(view, frame, request.cleaning, alerts=kind.reports_cleaning,
                             repeated=self.files.duplicate_rows(owner_id, file_row)) if request.clean else None
-            kept = None  # the cleaning analysis only reports; the others read the kept rows
-            if request.analysis_type != "cleaning":
-                kept = cleaned.kept(NEEDED_COLUMNS.get(request.analysis_type)) if cleaned else view
+            kept = None  # the cleaning report reads the cleaning itself; the others read the kept rows
+            if not kind.reports_cleaning:
+                kept = cleaned.kept(list(kind.reads) if kind.reads else None) if cleaned else view
             self._checkpoint(analysis_id, job_id, "analysing", 40)
             workdir = self.files.analysis_dir(owner_id, file_row, analysis_id)
-            summary, rows = self._analyse(request, view, kept, cleaned, workdir)
-            if cleaned and request.analysis_type != "cleaning":
+            computed = kind.compute(AnalysisFrame(view, cleaned, kept), request.specific)
+            self._write_artifacts(workdir, computed)
+            summary = computed.summary
+            if cleaned and not kind.reports_cleaning:
                 summary["cleaning"] = cleaned.brief()
                 summary["warnings"] = [*summary.get("warnings", []), *cleaned.summary["warnings"]]
             self._checkpoint(analysis_id, job_id, "saving", 80)
             try:
-                in_transaction(self.engine, lambda conn: self._save(conn, analysis_id, job_id, summary, rows))
+                in_transaction(self.engine, lambda conn: self._save(conn, analysis_id, job_id, summary, computed.rows))
             except IntegrityError as exc:  # the analysis row went with its file or account meanwhile
-                raise NotFound("the file was deleted while the analysis ran") from exc
+                raise FileNotFound.during_run() from exc
         except Cancelled:
-            self._fail(analysis_id, job_id, "cancelled", "cancelled by the user", workdir)
+            self._fail(analysis_id, job_id, Status.CANCELLED, "cancelled by the user", workdir)
             raise
         except AppError as exc:
-            self._fail(analysis_id, job_id, "failed", exc.detail, workdir)
+            self._fail(analysis_id, job_id, Status.FAILED, exc.detail, workdir)
             raise
         except Exception as exc:
             if is_storage_full(exc):
-                self._fail(analysis_id, job_id, "failed", STORAGE_FULL, workdir)
+                self._fail(analysis_id, job_id, Status.FAILED, STORAGE_FULL, workdir)
                 raise StorageFull(STORAGE_FULL) from exc
             reason = ("the database connection was lost" if is_database_unavailable(exc)
                       else f"internal error: {type(exc).__name__}")
-            self._fail(analysis_id, job_id, "failed", reason, workdir)
+            self._fail(analysis_id, job_id, Status.FAILED, reason, workdir)
             raise
 
     @staticmethod
@@ -133,38 +128,23 @@ class AnalysisService:
         locks that deadlocked concurrent writers on MariaDB; the status moves from running only, so a run
         the sweep already failed (or the user cancelled) cannot come back as finished."""
         for table, table_rows in rows.items():
-            result_dao.bulk_insert(conn, table, analysis_id, table_rows)
+            result_dao.insert_results(conn, table, analysis_id, table_rows)
         now = utc_now()
-        if not analysis_dao.set_status(conn, analysis_id, "finished", now, summary=summary, only_from=("running",)):
+        if not analysis_dao.set_status(conn, analysis_id, Status.FINISHED, now, summary=summary,
+                                       only_from=(Status.RUNNING,)):
             current = analysis_dao.get_analysis_unscoped(conn, analysis_id)
             if current is None:
-                raise NotFound("the file was deleted while the analysis ran")
+                raise FileNotFound.during_run()
             raise Conflict(f"analysis {analysis_id} was marked {current['status']} while it ran: {current['error']}")
         if job_id:
-            job_dao.update_job(conn, job_id, now, status="finished", stage="finished", progress=100)
+            job_dao.update_job(conn, job_id, now, status=Status.FINISHED, stage=Status.FINISHED, progress=100)
 
-    def _analyse(self, request: AnalysisRequest, view, kept, cleaned, workdir: Path) -> tuple:
-        kind = request.analysis_type
-        if kind == "cleaning":
-            # Only the removed rows' positions and reasons are stored; the rows themselves stay in the file's copy.
-            self._make_artifact_dir(workdir)
-            reasons = cleaned.reasons.dropna() if cleaned else pd.Series([], dtype="string")
-            pd.DataFrame({"row": reasons.index.to_numpy() + 1, "reason": reasons.to_numpy()}) \
-                .to_parquet(workdir / REMOVED_ROWS_FILE, index=False)
-            return (cleaned.summary if cleaned else {"rows_in": len(view), "rows_out": len(view), "removed": {}},
-                    {})
-        if kind == "rfm":
-            result = rfm_module.rfm_analysis(kept, request.specific)
-            self._make_artifact_dir(workdir)
-            joblib.dump(result.model, workdir / MODEL_FILE)
-            return result.summary, {rfm_rows: _rfm_rows(result.customers)}
-        if kind == "basket":
-            result = basket_analysis(kept, request.specific)
-            summary = {"transactions": result.transactions, "items": result.items, "itemsets": len(result.itemsets),
-                       "rules": len(result.rules), "rules_total": result.rules_total, "truncated": result.truncated,
-                       "min_count": result.min_count, "no_rules": result.no_rules}
-            return summary, {basket_rules: _rule_rows(result.rules), frequent_itemsets: _itemset_rows(result.itemsets)}
-        return statistical_summary(kept, request.specific), {}
+    @classmethod
+    def _write_artifacts(cls, workdir: Path, computed: Computed) -> None:
+        if computed.artifacts:
+            cls._make_artifact_dir(workdir)
+        for name, write in computed.artifacts.items():
+            write(workdir / name)
 
     @staticmethod
     def _make_artifact_dir(workdir: Path) -> None:
@@ -173,7 +153,7 @@ class AnalysisService:
             workdir.parent.mkdir(exist_ok=True)  # .../<file key>/analyses, never its parents
             workdir.mkdir(exist_ok=True)
         except FileNotFoundError as exc:
-            raise NotFound("the file was deleted while the analysis ran") from exc
+            raise FileNotFound.during_run() from exc
 
     def _checkpoint(self, analysis_id: int, job_id: str | None, stage: str, progress: int) -> None:
         """Beat at each stage; a job stops here when its user cancelled it (or it went with its file)."""
@@ -187,7 +167,7 @@ class AnalysisService:
             job_dao.update_job(conn, job_id, utc_now(), stage=stage, progress=progress)
             analysis_dao.touch(conn, [analysis_id], utc_now())
 
-    def _fail(self, analysis_id: int, job_id: str | None, status: str, reason: str, workdir: Path | None) -> None:
+    def _fail(self, analysis_id: int, job_id: str | None, status: Status, reason: str, workdir: Path | None) -> None:
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
         try:
@@ -195,30 +175,8 @@ class AnalysisService:
                 analysis_dao.set_status(conn, analysis_id, status, utc_now(), error=reason)
                 if job_id:
                     job_dao.update_job(conn, job_id, utc_now(), status=status, stage=status,
-                                       error=reason if status == "failed" else None)
+                                       error=reason if status == Status.FAILED else None)
         except SQLAlchemyError:  # the database is away: once the heartbeat is stale, the sweep records it
             logger.warning("could not record that analysis %s %s (%s); the housekeeping sweep will", analysis_id,
                            status, reason)
 
-
-def _rfm_rows(customers: pd.DataFrame) -> list[dict]:
-    columns = ["customer_id", "recency", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_score",
-               "segment", "cluster"]
-    return customers[columns].to_dict("records")
-
-
-def _rule_rows(rules: pd.DataFrame) -> list[dict]:
-    records = rules.to_dict("records")
-    for record in records:
-        record["antecedents"] = list(record["antecedents"])
-        record["consequents"] = list(record["consequents"])
-        record["items_key"] = result_dao.items_key([*record["antecedents"], *record["consequents"]])
-        if record["conviction"] is not None and not np.isfinite(record["conviction"]):
-            record["conviction"] = None
-    return records
-
-
-def _itemset_rows(itemsets: pd.DataFrame) -> list[dict]:
-    return [{"items": list(items), "items_key": result_dao.items_key(items), "size": int(size), "count": int(count),
-             "support": float(support)}
-            for items, size, count, support in itemsets[["items", "size", "count", "support"]].itertuples(index=False)]

@@ -8,8 +8,8 @@ from models import files as file_dao
 from models.pagination import Page
 from services.analysis.cleaning import clean
 from services.analysis.frame import canonical, has_money
-from services.analysis.params import parse_request
-from services.analysis.stats import StatsParams, statistical_summary
+from services.analysis.kinds import get_kind
+from services.analysis.statistical import StatsParams, statistical_summary
 from services.files import FileService
 from services.results import describe_analysis
 
@@ -58,6 +58,6 @@ class DashboardService:
                 return None
         file_row, frame = self.files.load_frame(owner_id, file_id)
         view = canonical(frame, file_row["roles"])
-        kept = clean(view, frame, parse_request("statistical", {}).cleaning, alerts=False,
+        kept = clean(view, frame, get_kind("statistical").parse({}).cleaning, alerts=False,
                      repeated=self.files.duplicate_rows(owner_id, file_row)).kept()
         return {**statistical_summary(kept, StatsParams()), "file_id": file_id}

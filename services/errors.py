@@ -48,6 +48,52 @@ class NotFound(AppError):
     status, title, slug = 404, "Not found", "not-found"
 
 
+class AnalysisNotFound(NotFound):
+    """No analysis with this id for this owner, or it went while it ran (404)."""
+
+    def __init__(self, analysis_id: int, what: str = "not found") -> None:
+        super().__init__(f"analysis {analysis_id} {what}")
+
+
+class FileNotFound(NotFound):
+    """No file with this id for this owner, or its stored data or results went with it (404)."""
+
+    def __init__(self, file_id: int | None = None, detail: str | None = None) -> None:
+        super().__init__(detail or f"file {file_id} not found")
+
+    @classmethod
+    def during_run(cls) -> FileNotFound:
+        """The file (and so the analysis' row or folder) was deleted while an analysis of it ran."""
+        return cls(detail="the file was deleted while the analysis ran")
+
+    @classmethod
+    def results_gone(cls) -> FileNotFound:
+        """An analysis' stored artifact is missing because its file was deleted meanwhile."""
+        return cls(detail="the results of this analysis are gone (was its file deleted?)")
+
+
+class JobNotFound(NotFound):
+    """No job with this id for this owner (404); a worker handed a job its database lacks raises it too, so the
+    queue records a failure."""
+
+    def __init__(self, job_id: str, detail: str | None = None) -> None:
+        super().__init__(detail or f"job {job_id} not found")
+
+
+class UserNotFound(NotFound):
+    """No user with this id (404)."""
+
+    def __init__(self, user_id: int | None = None) -> None:
+        super().__init__("user not found" if user_id is None else f"user {user_id} not found")
+
+
+class DownloadNotFound(NotFound):
+    """No download by this name (404); the name is shown, never used as a path."""
+
+    def __init__(self, filename: str) -> None:
+        super().__init__(f"no download named {filename[:100]!r}")
+
+
 class Conflict(AppError):
     """The change clashes with existing state, such as a taken username (409)."""
 
@@ -88,7 +134,3 @@ class StorageFull(AppError):
     """The disk holding uploads (or the database) has no room left (507); nothing was kept."""
 
     status, title, slug = 507, "Insufficient storage", "storage-full"
-
-
-class JobNotFound(Exception):
-    """A worker was handed a job its database does not hold (raised so the queue records a failure)."""

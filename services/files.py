@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import shutil
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
@@ -16,13 +17,14 @@ from sqlalchemy import Engine
 from models import files as file_dao
 from models.database import utc_now
 from models.pagination import Page, page_slice
-from services.errors import Invalid, NotFound, StorageFull, TooLarge
+from services.errors import FileNotFound, Invalid, StorageFull, TooLarge
 from services.exports import csv_bytes
 from services.ingest.archives import ArchiveLimits
 from services.ingest.reader import LAYOUTS, PARQUET_NAME, IngestOptions, ingest_to_parquet, json_records
+from services.ingest.rows import TransactionFilter, filter_transactions, sort_rows
 from services.ingest.sniff import extension_of
-from services.sandbox import SandboxLimits, run_sandboxed
-from services.storage import (
+from services.runtime.sandbox import SandboxLimits, run_sandboxed
+from services.runtime.storage import (
     analysis_artifact_dir,
     display_name,
     file_storage_dir,
@@ -30,7 +32,6 @@ from services.storage import (
     remove_stale_staging,
     staging_dir,
 )
-from services.transactions import TransactionFilter, filter_transactions, sort_rows
 
 logger = logging.getLogger(__name__)
 FILE_SORT_FIELDS = tuple(file_dao.FILE_SORT_COLUMNS)
@@ -95,12 +96,12 @@ class FileService:
         logger.info("user %s uploaded file %s (%s rows)", owner_id, file_id, metadata["row_count"])
         return describe_file(row)
 
-    def list_files(self, owner_id: int, page: Page) -> dict:
+    def list_files(self, owner_id: int, page_args: Mapping) -> dict:
         """One page of the owner's files."""
+        page = Page.of(page_args)
         with self.engine.connect() as conn:
             total, rows = file_dao.list_files(conn, owner_id, page)
-        return {"total": total, "page": page.page, "per_page": page.per_page,
-                "items": [describe_file(row) for row in rows]}
+        return page.envelope(total, [describe_file(row) for row in rows])
 
     def get_file(self, owner_id: int, file_id: int) -> dict:
         """One file's metadata with its preview."""
@@ -118,7 +119,7 @@ class FileService:
         row = self.owned_row(owner_id, file_id)
         path = self._folder(owner_id, row) / PARQUET_NAME
         if not path.exists():
-            raise NotFound(f"the stored data of file {file_id} is missing; upload it again")
+            raise FileNotFound(file_id, f"the stored data of file {file_id} is missing; upload it again")
         return row, _read_parquet(str(path))
 
     def duplicate_rows(self, owner_id: int, file_row: dict) -> pd.Series:
@@ -129,12 +130,12 @@ class FileService:
         """Where an analysis of this file keeps its artifacts (deleted with the file)."""
         return analysis_artifact_dir(self.settings.storage_root, owner_id, file_row["storage_key"], analysis_id)
 
-    def transactions(self, owner_id: int, file_id: int, wanted: TransactionFilter, page: Page) -> dict:
-        """One page of the file's rows that match the filters."""
+    def transactions(self, owner_id: int, file_id: int, wanted: TransactionFilter, page_args: Mapping) -> dict:
+        """One page of the file's rows that match the filters, with the file's columns."""
+        page = Page.of(page_args)
         row, frame = self.load_frame(owner_id, file_id)
         matched = sort_rows(filter_transactions(frame, row["roles"], wanted), page.sort, page.order)
-        return {"total": len(matched), "page": page.page, "per_page": page.per_page,
-                "columns": list(frame.columns), "items": json_records(page_slice(matched, page))}
+        return {**page.envelope(len(matched), json_records(page_slice(matched, page))), "columns": list(frame.columns)}
 
     def export_csv(self, owner_id: int, file_id: int, wanted: TransactionFilter) -> tuple[str, bytes]:
         """The matching rows as a formula-safe CSV, with a download name."""
@@ -162,13 +163,13 @@ class FileService:
         return remove_stale_staging(self.settings.storage_root, grace)
 
     def owned_row(self, owner_id: int, file_id: int, conn=None) -> dict:
-        """The owner's file row (on `conn` if given, inside the caller's transaction), or NotFound."""
+        """The owner's file row (on `conn` if given, inside the caller's transaction), or FileNotFound."""
         if conn is None:
             with self.engine.connect() as own_conn:
                 return self.owned_row(owner_id, file_id, own_conn)
         row = file_dao.get_file(conn, file_id, owner_id)
         if row is None:
-            raise NotFound(f"file {file_id} not found")
+            raise FileNotFound(file_id)
         return row
 
     def _folder(self, owner_id: int, row: dict) -> Path:

@@ -11,8 +11,9 @@ from sqlalchemy import Engine
 from models import analyses as analysis_dao
 from models import jobs as job_dao
 from models.database import describe_database, utc_now
+from models.status import ENDED, Status
 from services.analyses import AnalysisService, Cancelled
-from services.errors import AppError, Conflict, JobNotFound, NotFound, ServiceUnavailable
+from services.errors import AppError, Conflict, JobNotFound, ServiceUnavailable
 from services.runtime.heartbeat import Heartbeat
 from services.runtime.queues import DEFAULT_QUEUE, RqQueue, ThreadQueue
 
@@ -33,7 +34,7 @@ class JobService:
         """Queue an analysis as a job; returns the job."""
         job_id = uuid.uuid4().hex
         with self.engine.begin() as conn:
-            analysis_id = self.analyses.create(owner_id, file_id, analysis_type, params, "queued", conn)
+            analysis_id = self.analyses.create(owner_id, file_id, analysis_type, params, Status.QUEUED, conn)
             job_dao.insert_job(conn, job_id, owner_id, analysis_id, utc_now())
         try:
             self.queue.enqueue(job_id, analysis_id)
@@ -49,12 +50,13 @@ class JobService:
         with self.engine.begin() as conn:
             job = job_dao.get_job_for_worker(conn, job_id)
             if job is None:
-                raise JobNotFound(f"job {job_id} is not in the database {describe_database(self.engine)}: it was "
-                                  "deleted with its file, or this worker's DATABASE_URL is not the API's")
-            if not job_dao.update_job(conn, job_id, utc_now(), only_from=("queued",), status="running",
+                database = describe_database(self.engine)
+                raise JobNotFound(job_id, f"job {job_id} is not in the database {database}: it was deleted with "
+                                          "its file, or this worker's DATABASE_URL is not the API's")
+            if not job_dao.update_job(conn, job_id, utc_now(), only_from=(Status.QUEUED,), status=Status.RUNNING,
                                       stage="starting", progress=1):
                 return  # cancelled while it waited
-            analysis_dao.set_status(conn, job["analysis_id"], "running", only_from=("queued",))
+            analysis_dao.set_status(conn, job["analysis_id"], Status.RUNNING, only_from=(Status.QUEUED,))
         try:
             self.analyses.run(job["analysis_id"], job_id=job_id)
         except (Cancelled, AppError):
@@ -67,7 +69,7 @@ class JobService:
         with self.engine.connect() as conn:
             job = job_dao.get_job(conn, job_id, owner_id)
         if job is None:
-            raise NotFound(f"job {job_id} not found")
+            raise JobNotFound(job_id)
         return describe_job(job)
 
     def cancel_job(self, owner_id: int, job_id: str) -> dict:
@@ -75,13 +77,14 @@ class JobService:
         with self.engine.begin() as conn:
             job = job_dao.get_job(conn, job_id, owner_id)
             if job is None:
-                raise NotFound(f"job {job_id} not found")
-            if job["status"] in ("finished", "failed", "cancelled"):
+                raise JobNotFound(job_id)
+            if job["status"] in ENDED:
                 raise Conflict(f"job {job_id} is already {job['status']}")
-            if job["status"] == "queued":
-                job_dao.update_job(conn, job_id, utc_now(), status="cancelled", stage="cancelled",
+            if job["status"] == Status.QUEUED:
+                job_dao.update_job(conn, job_id, utc_now(), status=Status.CANCELLED, stage=Status.CANCELLED,
                                    cancel_requested=True)
-                analysis_dao.set_status(conn, job["analysis_id"], "cancelled", utc_now(), error="cancelled by the user")
+                analysis_dao.set_status(conn, job["analysis_id"], Status.CANCELLED, utc_now(),
+                                        error="cancelled by the user")
             else:
                 job_dao.update_job(conn, job_id, utc_now(), cancel_requested=True)
         return self.job(owner_id, job_id)
@@ -93,7 +96,7 @@ class JobService:
             for job_id, reason in reasons.items():
                 job = job_dao.get_job_for_worker(conn, job_id)
                 if job is not None and job_dao.fail_job(conn, job_id, now, reason):
-                    analysis_dao.set_status(conn, job["analysis_id"], "failed", now, error=reason)
+                    analysis_dao.set_status(conn, job["analysis_id"], Status.FAILED, now, error=reason)
                     failed += 1
         return failed
 

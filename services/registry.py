@@ -1,10 +1,11 @@
-"""The service objects of one application, built once from its settings and engine."""
+"""The service objects of one application, built once from its settings and engine, and their accessor."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import Engine
 
 from migrate import head_revisions
@@ -17,7 +18,7 @@ from services.ingest.archives import ArchiveLimits
 from services.jobs import JobService
 from services.results import ResultService
 from services.runtime.heartbeat import Heartbeat
-from services.sandbox import SandboxLimits
+from services.runtime.sandbox import SandboxLimits
 from services.system import SystemService
 
 
@@ -66,3 +67,8 @@ def build_services(settings: Mapping, engine: Engine, version: str) -> Services:
         system=SystemService(engine, settings["UPLOAD_DIR"], settings.get("REDIS_URL"), version, head_revisions(),
                              settings["STORAGE_MIN_FREE_MB"]),
     )
+
+
+def current_services() -> Services:
+    """The services of the app handling this request (create_app keeps them in app.extensions)."""
+    return current_app.extensions["services"]

@@ -1,12 +1,14 @@
-"""Reading analyses: summaries, paged result rows, downloads, and the rfm and basket extras. Every read is
-scoped to the owner; result rows are read by an analysis id loaded with its owner just before."""
+"""Reading analyses: summaries, paged result rows, downloads, and each kind's extras (elbow, predict,
+recommendations...). Every read is scoped to the owner; result rows are read by an analysis id loaded with its
+owner just before. What a kind's rows are and where they live comes from its entry in analysis/kinds.py."""
 from __future__ import annotations
 
 import logging
 import re
 import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
-import joblib
 import pandas as pd
 from sqlalchemy import Engine
 
@@ -14,20 +16,20 @@ from models import analyses as analysis_dao
 from models import files as file_dao
 from models import results as result_dao
 from models.pagination import Page, page_slice
-from services.analysis import rfm as rfm_module
-from services.analysis.basket import recommendations
-from services.analysis.params import ANALYSIS_TYPES, parse_request
-from services.errors import Conflict, Invalid, NotFound
+from models.status import Status
+from services.analysis.kind_base import AnalysisKind, ResultStorage
+from services.analysis.kind_cleaning import REMOVED_ROWS_FILE
+from services.analysis.kinds import ANALYSIS_TYPES, get_kind, kinds_with
+from services.errors import AnalysisNotFound, Conflict, DownloadNotFound, FileNotFound, Invalid, NotFound
 from services.exports import csv_bytes, xlsx_bytes
 from services.files import FileService
 from services.ingest.reader import json_records
-from services.storage import MODEL_FILE, REMOVED_ROWS_FILE
-from services.transactions import sort_rows
+from services.ingest.rows import sort_rows
 
 DOWNLOAD_FORMATS = ("csv", "xlsx")
 _DOWNLOAD_NAME = re.compile(rf"analysis-([1-9]\d{{0,9}})-({'|'.join(ANALYSIS_TYPES)})\.({'|'.join(DOWNLOAD_FORMATS)})")
 ANALYSIS_SORT_FIELDS = tuple(analysis_dao.ANALYSIS_SORT_COLUMNS)
-ITEMSET_SORT_FIELDS = tuple(result_dao.ITEMSET_SORT)
+STATUSES = [status.value for status in Status]  # of analyses and jobs, for the OpenAPI enums
 logger = logging.getLogger(__name__)
 
 
@@ -42,12 +44,12 @@ class ResultService:
         """One analysis with its summary."""
         return describe_analysis(self._owned(owner_id, analysis_id))
 
-    def list(self, owner_id: int, page: Page, file_id: int | None, analysis_type: str | None) -> dict:
+    def list(self, owner_id: int, page_args: Mapping, file_id: int | None, analysis_type: str | None) -> dict:
         """One page of the owner's analyses."""
+        page = Page.of(page_args)
         with self.engine.connect() as conn:
             total, rows = analysis_dao.list_analyses(conn, owner_id, page, file_id, analysis_type)
-        return {"total": total, "page": page.page, "per_page": page.per_page,
-                "items": [describe_analysis(row) for row in rows]}
+        return page.envelope(total, [describe_analysis(row) for row in rows])
 
     def delete(self, owner_id: int, analysis_id: int) -> None:
         """Delete an analysis, its rows and its stored artifacts."""
@@ -58,37 +60,31 @@ class ResultService:
         if file_row:
             shutil.rmtree(self.files.analysis_dir(owner_id, file_row, analysis_id), ignore_errors=True)
 
-    def results(self, owner_id: int, analysis_id: int, page: Page, segment: str | None = None,
-                cluster: int | None = None, item: str | None = None) -> dict:
+    def results(self, owner_id: int, analysis_id: int, page_args: Mapping, filters: Mapping[str, object]) -> dict:
         """One page of result rows: customers (rfm), rules (basket), removed rows (cleaning), tables (statistical)."""
-        # The analysis row and an rfm or basket page share one connection: one checkout (and pre-ping) fewer.
+        # The analysis row and its page share one connection: one checkout (and pre-ping) fewer.
         with self.engine.connect() as conn:
-            analysis = self._finished(owner_id, analysis_id, conn=conn)
-            kind, summary = analysis["type"], analysis["summary"]
-            for name, value, applies_to in (("segment", segment, "rfm"), ("cluster", cluster, "rfm"),
-                                             ("item", item, "basket")):
-                if value is not None and kind != applies_to:
-                    raise Invalid.field(name, f"filters {applies_to} results; this is a {kind} analysis")
-            if kind in ("rfm", "basket"):
-                sortable = result_dao.RFM_SORT if kind == "rfm" else result_dao.RULE_SORT
-                if page.sort and page.sort not in sortable:
-                    raise Invalid.field("sort", f"must be one of {', '.join(sortable)}")
-                # Results never change once finished, so an unfiltered page takes its total from the summary
-                # the analysis wrote with its rows; a filtered one is counted.
-                if kind == "rfm":
-                    known = summary["total_customers"] if segment is None and cluster is None else None
-                    total, rows = result_dao.rfm_page(conn, analysis_id, page, segment, cluster, known)
-                else:
-                    known = None if item else summary["rules"]
-                    total, rows = result_dao.rules_page(conn, analysis_id, page, item, known)
-                return result_page(total, page, rows)
-        if kind == "cleaning":
+            analysis = self._check_finished(self._owned(owner_id, analysis_id, conn))
+            kind, page = get_kind(analysis["type"]), Page.of(page_args)
+            for name, value in filters.items():
+                if value is not None and name not in kind.filters:
+                    raise Invalid.field(name, f"filters {', '.join(kinds_with('filters', name))} results; "
+                                              f"this is a {kind.name} analysis")
+            if kind.storage is ResultStorage.TABLE:
+                if page.sort and page.sort not in kind.sort_fields:
+                    raise Invalid.field("sort", f"must be one of {', '.join(kind.sort_fields)}")
+                unfiltered = all(value is None for value in filters.values())
+                known = analysis["summary"].get(kind.total_in_summary) if unfiltered and kind.total_in_summary \
+                    else None
+                total, rows = result_dao.result_page(conn, kind.result_table, analysis_id, page, filters, known)
+                return page.envelope(total, rows)
+        if kind.storage is ResultStorage.REMOVED_ROWS:
             total, removed = self._removed_rows(owner_id, analysis, page)
-            return result_page(total, page, json_records(removed))
+            return page.envelope(total, json_records(removed))
         if page.sort:
-            raise Invalid.field("sort", "statistical tables keep their own order")
-        table = stats_long_rows(summary)
-        return result_page(len(table), page, page_slice(table, page))
+            raise Invalid.field("sort", f"{kind.name} tables keep their own order")
+        table = kind.summary_rows(analysis["summary"])
+        return page.envelope(len(table), page_slice(table, page))
 
     def rfm_rows_of_latest(self, owner_id: int, file_id: int) -> list[dict]:
         """Seed 002: every customer row of the file's newest finished rfm analysis."""
@@ -97,69 +93,38 @@ class ResultService:
             latest = analysis_dao.latest_analysis(conn, owner_id, file_id, "rfm")
             if latest is None:
                 raise NotFound(f"file {file_id} has no finished RFM analysis yet: POST /api/rfm/process/{file_id}")
-            return result_dao.all_rfm_rows(conn, latest["id"])
+            return result_dao.all_results(conn, get_kind("rfm").result_table, latest["id"])
 
-    def itemsets(self, owner_id: int, analysis_id: int, page: Page, item: str | None) -> dict:
-        """One page of a basket analysis' frequent itemsets."""
-        self._finished(owner_id, analysis_id, "basket")
-        with self.engine.connect() as conn:
-            total, rows = result_dao.itemsets_page(conn, analysis_id, page, item)
-        return {"total": total, "page": page.page, "per_page": page.per_page, "items": rows}
-
-    def recommendations(self, owner_id: int, analysis_id: int, item: str, limit: int) -> dict:
-        """Items bought with `item`, ranked by the rules that have it on the left."""
-        self._finished(owner_id, analysis_id, "basket")
-        with self.engine.connect() as conn:
-            rows = result_dao.rules_with_antecedent_item(conn, analysis_id, item)
-        rules = pd.DataFrame(rows, columns=list(result_dao.RULE_COLUMNS))
-        rules["antecedents"] = rules["antecedents"].map(tuple)
-        rules["consequents"] = rules["consequents"].map(tuple)
-        return {"item": item, "recommendations": recommendations(rules, item, limit)}
-
-    def elbow(self, owner_id: int, analysis_id: int) -> dict:
-        """Inertia and silhouette per k over k_min..k_max; worked out from the stored rows for a fixed-k analysis."""
-        analysis = self._finished(owner_id, analysis_id, "rfm")
-        if "elbow" in analysis["summary"]:
-            return analysis["summary"]["elbow"]
-        params = parse_request("rfm", analysis["params"]).specific
-        with self.engine.connect() as conn:
-            rows = pd.DataFrame(result_dao.all_rfm_rows(conn, analysis_id))
-        features, _mean, _scale = rfm_module.scaled_features(rows)
-        return rfm_module.elbow_curve(features, params.k_min, params.k_max)
-
-    def clusters(self, owner_id: int, analysis_id: int) -> dict:
-        """Cluster statistics of an rfm analysis."""
-        summary = self._finished(owner_id, analysis_id, "rfm")["summary"]
-        return {"clusters": summary["clusters"], "total_customers": summary["total_customers"],
-                "cluster_profiles": summary["cluster_profiles"]}
-
-    def predict(self, owner_id: int, analysis_id: int, recency: float, frequency: float, monetary: float) -> dict:
-        """Scores, segment and cluster of a hypothetical customer under a finished rfm analysis."""
-        analysis = self._finished(owner_id, analysis_id, "rfm")
-        model = _read_artifact(joblib.load, self._artifact(owner_id, analysis, MODEL_FILE))
-        return rfm_module.predict(model, recency, frequency, monetary)
+    def kind_extra(self, owner_id: int, analysis_id: int, name: str, **args) -> dict:
+        """The extra `name` (elbow, clusters, predict, itemsets, recommendations...) of a finished analysis whose
+        kind offers it; another kind's analysis is a 422."""
+        analysis = self._owned(owner_id, analysis_id)
+        handler = get_kind(analysis["type"]).extras.get(name)
+        if handler is None:
+            raise Invalid(f"analysis {analysis_id} is a {analysis['type']} analysis, not "
+                          f"{' or '.join(kinds_with('extras', name))}")
+        self._check_finished(analysis)
+        if "page" in args:
+            args["page"] = Page.of(args["page"])
+        return handler(self._source(owner_id, analysis), **args)
 
     def download(self, owner_id: int, analysis_id: int, fmt: str) -> tuple[str, bytes, str]:
         """(file name, bytes, mimetype) of an analysis' results as CSV or XLSX."""
         if fmt not in DOWNLOAD_FORMATS:
             raise Invalid.field("format", "must be csv or xlsx")
         analysis = self._finished(owner_id, analysis_id)
-        table = self._result_table(owner_id, analysis)
+        kind = get_kind(analysis["type"])
+        table = self._result_table(owner_id, analysis, kind)
         name = download_name(analysis_id, analysis["type"], fmt)
         if fmt == "csv":
             return name, csv_bytes(table), "text/csv"
-        if analysis["type"] == "statistical":
-            sheets = {section: part.drop(columns="section").dropna(axis=1, how="all")
-                      for section, part in table.groupby("section", sort=False)}
-        else:
-            sheets = {analysis["type"]: table}
-        return name, xlsx_bytes(sheets), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return name, xlsx_bytes(kind.sheets(table)), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
     def download_by_name(self, owner_id: int, filename: str) -> tuple[str, bytes, str]:
         """Seed 000: the download named in a process answer, e.g. analysis-12-rfm.csv."""
         analysis_id, analysis_type, fmt = parse_download_name(filename)
         if self._owned(owner_id, analysis_id)["type"] != analysis_type:
-            raise NotFound(f"no download named {filename}")
+            raise DownloadNotFound(filename)
         return self.download(owner_id, analysis_id, fmt)
 
     def _owned(self, owner_id: int, analysis_id: int, conn=None) -> dict:
@@ -168,23 +133,27 @@ class ResultService:
                 return self._owned(owner_id, analysis_id, own)
         analysis = analysis_dao.get_analysis(conn, analysis_id, owner_id)
         if analysis is None:
-            raise NotFound(f"analysis {analysis_id} not found")
+            raise AnalysisNotFound(analysis_id)
         return analysis
 
-    def _finished(self, owner_id: int, analysis_id: int, analysis_type: str | None = None, conn=None) -> dict:
-        analysis = self._owned(owner_id, analysis_id, conn)
-        if analysis_type and analysis["type"] != analysis_type:
-            raise Invalid(f"analysis {analysis_id} is a {analysis['type']} analysis, not {analysis_type}")
-        if analysis["status"] != "finished":
-            raise Conflict(f"analysis {analysis_id} is {analysis['status']}, not finished")
+    def _finished(self, owner_id: int, analysis_id: int) -> dict:
+        return self._check_finished(self._owned(owner_id, analysis_id))
+
+    @staticmethod
+    def _check_finished(analysis: dict) -> dict:
+        if analysis["status"] != Status.FINISHED:
+            raise Conflict(f"analysis {analysis['id']} is {analysis['status']}, not finished")
         return analysis
 
-    def _artifact(self, owner_id: int, analysis: dict, name: str):
+    def _artifact(self, owner_id: int, analysis: dict, name: str) -> Path:
         with self.engine.connect() as conn:
             file_row = file_dao.get_file(conn, analysis["file_id"], owner_id)
         if file_row is None:
-            raise NotFound(f"analysis {analysis['id']} not found")
+            raise AnalysisNotFound(analysis["id"])
         return self.files.analysis_dir(owner_id, file_row, analysis["id"]) / name
+
+    def _source(self, owner_id: int, analysis: dict) -> _Source:
+        return _Source(self, owner_id, analysis)
 
     def _removed_rows(self, owner_id: int, analysis: dict, page: Page) -> tuple[int, pd.DataFrame]:
         """How many rows the cleaning removed, and one page of them with `removed_row` (1-based position among
@@ -198,28 +167,44 @@ class ResultService:
             rows = page_slice(sort_rows(rows, page.sort, page.order), page)
         return len(reasons), rows
 
-    def _result_table(self, owner_id: int, analysis: dict) -> pd.DataFrame:
+    def _result_table(self, owner_id: int, analysis: dict, kind: AnalysisKind) -> pd.DataFrame:
         """All result rows of an analysis as one table (what a download holds)."""
-        kind, analysis_id = analysis["type"], analysis["id"]
-        if kind == "cleaning":
+        if kind.storage is ResultStorage.REMOVED_ROWS:
             reasons = _read_artifact(pd.read_parquet, self._artifact(owner_id, analysis, REMOVED_ROWS_FILE))
             _file, frame = self.files.load_frame(owner_id, analysis["file_id"])
             return frame.drop(index=frame.index[reasons["row"].to_numpy() - 1])
-        if kind == "statistical":
-            return stats_long_table(analysis["summary"])
-        with self.engine.connect() as conn:
-            if kind == "rfm":
-                return pd.DataFrame(result_dao.all_rfm_rows(conn, analysis_id))
-            rules = pd.DataFrame(result_dao.all_rules(conn, analysis_id), columns=list(result_dao.RULE_COLUMNS))
-        if not rules.empty:
-            rules["antecedents"] = rules["antecedents"].map(", ".join)
-            rules["consequents"] = rules["consequents"].map(", ".join)
-        return rules
+        if kind.storage is ResultStorage.SUMMARY:
+            return pd.DataFrame(kind.summary_rows(analysis["summary"]))
+        rows = self._source(owner_id, analysis).rows(kind.result_table)
+        return kind.download_table(pd.DataFrame(rows, columns=result_dao.result_columns(kind.result_table)))
 
 
-def result_page(total: int, page: Page, rows: list[dict]) -> dict:
-    """The paged answer {total, page, per_page, items}."""
-    return {"total": total, "page": page.page, "per_page": page.per_page, "items": rows}
+class _Source:
+    """kind_base.ResultSource over one finished analysis: what a kind's extras may read of it."""
+
+    def __init__(self, service: ResultService, owner_id: int, analysis: dict) -> None:
+        self.service, self.owner_id, self.analysis = service, owner_id, analysis
+        self.summary = analysis["summary"]
+
+    @property
+    def params(self):
+        """The kind's own params of this analysis, parsed as the run parsed them."""
+        return get_kind(self.analysis["type"]).parse(self.analysis["params"]).specific
+
+    def rows(self, table: str, item: str | None = None) -> list[dict]:
+        """Every row of one of its result tables (those holding `item`)."""
+        with self.service.engine.connect() as conn:
+            return result_dao.all_results(conn, table, self.analysis["id"], item)
+
+    def page(self, table: str, page: Page, filters: Mapping[str, object]) -> dict:
+        """One page envelope of a result table."""
+        with self.service.engine.connect() as conn:
+            total, rows = result_dao.result_page(conn, table, self.analysis["id"], page, filters)
+        return page.envelope(total, rows)
+
+    def artifact(self, name: str, reader: Callable[[Path], object]) -> object:
+        """An artifact of the run, read by `reader`."""
+        return _read_artifact(reader, self.service._artifact(self.owner_id, self.analysis, name))
 
 
 def describe_analysis(row: dict) -> dict:
@@ -239,24 +224,8 @@ def parse_download_name(filename: str) -> tuple[int, str, str]:
     """(analysis id, type, format) from a download name; anything else is a 404, and no path is built from it."""
     match = _DOWNLOAD_NAME.fullmatch(filename)
     if not match:
-        raise NotFound(f"no download named {filename[:100]!r}")
+        raise DownloadNotFound(filename)
     return int(match.group(1)), match.group(2), match.group(3)
-
-
-def stats_long_rows(summary: dict) -> list[dict]:
-    """A statistical summary as rows of (section, label, value, ...), for paging."""
-    rows = [{"section": "kpis", "label": key, "value": value} for key, value in summary.get("kpis", {}).items()]
-    for section in ("by_month", "by_weekday", "by_hour", "top_products", "top_customers", "top_countries"):
-        rows.extend({"section": section, **entry} for entry in summary.get(section, []))
-    for column, stats in summary.get("describe", {}).items():
-        rows.extend({"section": "describe", "label": f"{column}.{name}", "value": value}
-                    for name, value in stats.items())
-    return rows
-
-
-def stats_long_table(summary: dict) -> pd.DataFrame:
-    """The same rows as one table, for downloads."""
-    return pd.DataFrame(stats_long_rows(summary))
 
 
 def _read_artifact(reader, path):
@@ -264,4 +233,4 @@ def _read_artifact(reader, path):
     try:
         return reader(path)
     except FileNotFoundError as exc:
-        raise NotFound("the results of this analysis are gone (was its file deleted?)") from exc
+        raise FileNotFound.results_gone() from exc

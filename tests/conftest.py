@@ -1,6 +1,8 @@
 """Fixtures: a fresh database per test on SQLite, and on MariaDB too when TEST_MYSQL_URL is set."""
 from __future__ import annotations
 
+import io
+import json
 import os
 import secrets
 import shutil
@@ -25,6 +27,21 @@ pytest_plugins = ["tests.s3server"]  # the S3 server and the file/s3 storage fix
 BACKENDS = ["sqlite"] + (["mysql"] if os.environ.get("TEST_MYSQL_URL") else [])
 PASSWORD = "correct horse 1"
 TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
+TEST_DATA = Path(__file__).resolve().parent / "data"
+REPO = Path(__file__).resolve().parents[1]
+# Ten hand-checked order lines: a cancellation, a zero quantity, a guest, a duplicate, a formula-looking text.
+SALES = """InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
+1,A,Cup,2,2011-01-03 10:00,1.50,c1,UK
+1,B,Jug,1,2011-01-03 10:00,3.00,c1,UK
+2,A,Cup,4,2011-01-10 12:00,1.50,c2,France
+3,C,=HYPERLINK("x"),1,2011-02-01 09:30,10.00,c3,UK
+C4,A,Cup,-1,2011-02-02 09:00,1.50,c1,UK
+5,B,Jug,0,2011-02-03 09:00,3.00,c2,France
+6,B,Jug,1,2011-02-05 15:00,3.00,,UK
+6,B,Jug,1,2011-02-05 15:00,3.00,,UK
+7,A,Cup,3,2011-03-01 11:00,1.50,c4,Spain
+8,C,Vase,2,2011-03-05 16:00,10.00,c2,France
+"""
 
 
 def shared_file(path: Path) -> Path:
@@ -94,6 +111,22 @@ def app(database_url, tmp_path, monkeypatch):
     yield application
     limiter.reset()
     application.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def seed_file(app, monkeypatch):
+    """Store a file through FileService with its parser in this process, not through HTTP and the sandbox: for
+    tests of what comes after an upload. Returns seed(account, content, name, **options) -> the upload answer."""
+    import services.files as file_service
+
+    monkeypatch.setattr(file_service, "run_sandboxed", lambda function, _limits, *args: function(*args))
+
+    def seed(account, content: str | bytes = SALES, name: str = "sales.csv", **options) -> dict:
+        data = content.encode() if isinstance(content, str) else content
+        described = app.extensions["services"].files.upload(account.user_id, io.BytesIO(data), name, **options)
+        return {"message": "file uploaded", **described}
+
+    return seed
 
 
 @pytest.fixture
@@ -178,3 +211,22 @@ def summary_of(client, account, file_id: int, kind: str, **params) -> dict:
                            json={"file_id": file_id, "type": kind, "params": params})
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.json["summary"]
+
+
+def post_upload(client, account, content: str | bytes | Path = SALES, name: str | None = None, **form):
+    """POST /api/upload of text, bytes or a file (under `name`, default the file's or sales.csv), with extra form
+    fields (dicts are sent as JSON); the response, whatever it is."""
+    if isinstance(content, Path):
+        name, content = name or content.name, content.read_bytes()
+    data = content.encode() if isinstance(content, str) else content
+    fields = {key: json.dumps(value) if isinstance(value, dict) else value for key, value in form.items()}
+    return client.post("/api/upload", headers=account.headers, data={**fields, "file": (io.BytesIO(data), name or
+                                                                                        "sales.csv")},
+                       content_type="multipart/form-data")
+
+
+def upload(client, account, content: str | bytes | Path = SALES, name: str | None = None, **form) -> dict:
+    """post_upload that must succeed: the 201 answer (file_id, roles, columns...)."""
+    response = post_upload(client, account, content, name, **form)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.json

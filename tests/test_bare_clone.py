@@ -15,8 +15,8 @@ def test_real_data_tests_skip_with_a_reason_without_shared(tmp_path):
     checkout = tmp_path / "alone" / "repo"  # tmp/alone/shared does not exist
     shutil.copytree(REPO, checkout, ignore=IGNORED)
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "tests/test_upload_api.py",
-         "tests/test_analyses_api.py", "tests/test_public_exports.py", "-k", "sample or public or superstore"],
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "tests/api/test_upload_api.py",
+         "tests/api/test_analyses_api.py", "tests/api/test_public_exports.py", "-k", "sample or public or superstore"],
         cwd=checkout, capture_output=True, text=True, timeout=600,
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
     )

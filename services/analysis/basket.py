@@ -89,16 +89,7 @@ def basket_analysis(view: pd.DataFrame, params: BasketParams) -> BasketResult:
     keys, labels = keys[usable], labels[usable]
     basket_codes, baskets = pd.factorize(keys, sort=False)
     item_codes, item_names = pd.factorize(labels, sort=False)
-    return _mine(basket_codes, item_codes, [str(name) for name in item_names], len(baskets), params)
-
-
-def mine_baskets(baskets: list[list[str]] | pd.Series, params: BasketParams) -> BasketResult:
-    """Mine plain baskets (each an iterable of item labels); every basket counts, even an empty one."""
-    series = pd.Series(list(baskets), dtype=object)
-    flat = series.explode().dropna()
-    basket_codes = flat.index.to_numpy(dtype=np.int64)
-    item_codes, item_names = pd.factorize(flat.to_numpy(dtype=object), sort=False)
-    return _mine(basket_codes, item_codes, [str(name) for name in item_names], len(series), params)
+    return mine_codes(basket_codes, item_codes, [str(name) for name in item_names], len(baskets), params)
 
 
 def recommendations(rules: pd.DataFrame, item: str, limit: int = 10) -> list[dict]:
@@ -118,8 +109,8 @@ def recommendations(rules: pd.DataFrame, item: str, limit: int = 10) -> list[dic
             for row in best.to_dict("records")]
 
 
-def _mine(basket_codes: np.ndarray, item_codes: np.ndarray, item_names: list[str], n_baskets: int,
-          params: BasketParams, explain: bool = True) -> BasketResult:
+def mine_codes(basket_codes: np.ndarray, item_codes: np.ndarray, item_names: list[str], n_baskets: int,
+               params: BasketParams, explain: bool = True) -> BasketResult:
     """The engine: unique (basket, item) pairs in, frequent itemsets and rules out."""
     started = time.perf_counter()
     basket_codes = np.asarray(basket_codes, dtype=np.int64)
@@ -156,7 +147,7 @@ def _mine(basket_codes: np.ndarray, item_codes: np.ndarray, item_names: list[str
     no_rules = None
     if rules_total == 0 and explain:
         def rules_at(support: float) -> int:
-            return _mine(basket_codes, item_codes, item_names, n_baskets, replace(params, min_support=support),
+            return mine_codes(basket_codes, item_codes, item_names, n_baskets, replace(params, min_support=support),
                          explain=False).rules_total
         no_rules = explain_no_rules(basket_codes, item_codes, item_names, n_baskets, params.min_support, rules_at)
     truncated = rules_total > params.max_rules

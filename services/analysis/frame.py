@@ -34,16 +34,3 @@ def need(view: pd.DataFrame, roles: tuple[str, ...], purpose: str, original_colu
     """422 naming each role `purpose` needs that the canonical view lacks, and the file's columns."""
     require_roles({role: role for role in view.columns}, roles, original_columns, purpose)
 
-
-def check_needed_roles(analysis_type: str, roles: dict[str, str], columns: list[str]) -> None:
-    """422 before anything runs when the file cannot feed this analysis (same answer now or as a job)."""
-    present = set(roles) | ({"amount"} if has_money(roles) else set())
-    if analysis_type == "rfm":
-        require_roles({r: r for r in present}, ("customer", "date", "amount"), columns, "RFM")
-    elif analysis_type == "statistical":
-        require_roles({r: r for r in present}, ("amount",), columns, "statistics")
-    elif analysis_type == "basket":
-        if "invoice" not in present and not {"customer", "date"} <= present:
-            require_roles({r: r for r in present}, ("invoice",), columns, "basket analysis")
-        if not {"item", "description"} & present:
-            require_roles({r: r for r in present}, ("item",), columns, "basket analysis")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -11,6 +11,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
+from services.analysis.money import half_up
 from services.errors import Invalid
 
 logger = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ def rfm_analysis(view: pd.DataFrame, params: RfmParams) -> RfmResult:
         "clusters": k,
         "as_of": as_of.isoformat(),
         "rows_after_as_of_ignored": ignored,
-        "total_revenue": _money(table["monetary"].sum()),
+        "total_revenue": half_up(table["monetary"].sum()),
         "segments": segment_summary(table),
         "cluster_profiles": profiles,
         "scoring": "score = 1 + floor(5 x share of customers with a strictly worse value); ties share a score",
@@ -184,11 +185,11 @@ def cluster_profiles(table: pd.DataFrame) -> list[dict]:
             "share": round(len(members) / len(table), 4),
             "recency_mean": round(float(means["recency"]), 2),
             "frequency_mean": round(float(means["frequency"]), 2),
-            "monetary_mean": _money(means["monetary"]),
+            "monetary_mean": half_up(means["monetary"]),
             "recency_median": float(members["recency"].median()),
             "frequency_median": float(members["frequency"].median()),
-            "monetary_median": _money(members["monetary"].median()),
-            "revenue": _money(members["monetary"].sum()),
+            "monetary_median": half_up(members["monetary"].median()),
+            "revenue": half_up(members["monetary"].sum()),
             "revenue_share": round(float(members["monetary"].sum() / total_revenue), 4) if total_revenue else None,
         })
     _unique_labels(profiles)
@@ -205,11 +206,11 @@ def segment_summary(table: pd.DataFrame) -> list[dict]:
             "segment": name,
             "customers": len(members),
             "share": round(len(members) / len(table), 4),
-            "revenue": _money(revenue),
+            "revenue": half_up(revenue),
             "revenue_share": round(float(revenue / total_revenue), 4) if total_revenue else None,
             "recency_mean": round(float(members["recency"].mean()), 2),
             "frequency_mean": round(float(members["frequency"].mean()), 2),
-            "monetary_mean": _money(members["monetary"].mean()),
+            "monetary_mean": half_up(members["monetary"].mean()),
         })
     return sorted(rows, key=lambda row: SEGMENTS.index(row["segment"]))
 
@@ -283,8 +284,4 @@ def _unique_labels(profiles: list[dict]) -> None:
 
 
 def _money_from_units(units: int) -> float:
-    return float((Decimal(int(units)) / MONEY_UNITS).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-
-
-def _money(value: float) -> float:
-    return float(Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return half_up(Decimal(int(units)) / MONEY_UNITS)

@@ -9,9 +9,8 @@ import pytest
 
 from app import create_app
 from config import load_config
-from tests.conftest import assert_problem
+from tests.conftest import SALES, assert_problem
 from tests.e2e.conftest import sales_csv, signed_in
-from tests.test_analyses_api import SALES
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from schemathesis.specs.openapi.checks import content_type_conformance
 
 from app import create_app
 from config import load_config
+from tests.conftest import SALES
 from tests.e2e.conftest import signed_in
-from tests.test_analyses_api import SALES
 
 EXAMPLES_PER_OPERATION = 8
 

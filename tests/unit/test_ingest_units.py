@@ -11,6 +11,7 @@ from services.ingest.archives import ArchiveLimits, check_workbook, column_numbe
 from services.ingest.columns import as_datetime, as_id_text, as_number, check_headers
 from services.ingest.roles import apply_overrides, detect_roles, normalise_name, require_roles
 from services.ingest.sniff import sniff
+from tests.conftest import TEST_DATA
 
 
 def frame(columns, *rows):
@@ -194,11 +195,10 @@ def test_json_records_and_lines():
 
 
 def test_xls_with_a_title_row_reads_typed(tmp_path):
-    from pathlib import Path
 
     from services.ingest.reader import IngestOptions, read_upload
 
-    table = read_upload(Path(__file__).parent / "data" / "orders.xls", "orders.xls", tmp_path, IngestOptions())
+    table = read_upload(TEST_DATA / "orders.xls", "orders.xls", tmp_path, IngestOptions())
     assert table.source["sheets"] == ["Orders", "Notes"]
     assert table.roles["invoice"] == "InvoiceNo" and table.roles["date"] == "InvoiceDate"
     assert table.frame["CustomerID"].tolist() == ["17850", "17850", "14527", "00123"]

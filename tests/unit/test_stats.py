@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.analysis.stats import StatsParams, kpis, statistical_summary
+from services.analysis.statistical import StatsParams, statistical_summary
 from services.errors import Invalid
 
 COLUMNS = ["invoice", "customer", "item", "description", "quantity", "unit_price", "amount", "date", "country"]
@@ -23,6 +23,11 @@ LINES = [
     ("A4", "C3", "P3", "PEN", 20, 0.50, 10.00, "2011-02-11 14:05", "Germany"),
     ("A5", "C2", "P1", "MUG", 1, 5.00, 5.00, "2011-03-01 09:00", "France"),  # Tuesday
 ]
+
+
+def kpis(view: pd.DataFrame) -> dict:
+    """The kpis section alone."""
+    return statistical_summary(view, StatsParams())["kpis"]
 
 
 def view(rows=LINES, drop=()) -> pd.DataFrame:

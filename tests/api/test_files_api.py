@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from models.tables import files as files_table
-from tests.conftest import assert_problem
+from tests.conftest import assert_problem, upload
 
 SALES_CSV = (
     "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
@@ -25,12 +25,6 @@ SALES_CSV = (
 NO_CUSTOMER_CSV = "InvoiceNo,Quantity,UnitPrice\n1,2,3.5\n2,3,4.5\n"
 
 
-def upload(client, account, content: str, filename: str = "sales.csv") -> dict:
-    response = client.post("/api/upload", headers=account.headers,
-                           data={"file": (io.BytesIO(content.encode()), filename)},
-                           content_type="multipart/form-data")
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.json
 
 
 def search(client, account, file_id: int, **query):
@@ -66,8 +60,8 @@ def bob(auth):
 
 
 @pytest.fixture
-def sales(client, alice) -> dict:
-    return upload(client, alice, SALES_CSV)
+def sales(seed_file, alice) -> dict:
+    return seed_file(alice, SALES_CSV)
 
 
 def file_folder(app, account, file_id: int):
@@ -80,13 +74,13 @@ def file_folder(app, account, file_id: int):
 # --- list ---------------------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def three_files(client, alice) -> list[dict]:
+def three_files(seed_file, alice) -> list[dict]:
     """b.csv: 8 rows (biggest), a.csv: 2 rows, c.csv: 3 rows (smallest in bytes)."""
     return [
-        upload(client, alice, SALES_CSV, "b.csv"),
-        upload(client, alice, "InvoiceNo,Quantity,UnitPrice,Description\n1,2,3.5,long text here\n"
-                              "2,3,4.5,more long text here\n", "a.csv"),
-        upload(client, alice, "InvoiceNo,Quantity\n1,2\n2,3\n3,4\n", "c.csv"),
+        seed_file(alice, SALES_CSV, "b.csv"),
+        seed_file(alice, "InvoiceNo,Quantity,UnitPrice,Description\n1,2,3.5,long text here\n"
+                         "2,3,4.5,more long text here\n", "a.csv"),
+        seed_file(alice, "InvoiceNo,Quantity\n1,2\n2,3\n3,4\n", "c.csv"),
     ]
 
 

@@ -12,22 +12,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tests.conftest import assert_problem
+from tests.conftest import assert_problem, post_upload, upload
 
 ROLE_NAMES = {"invoice", "customer", "item", "description", "quantity", "unit_price", "amount", "date", "country"}
 
 
-def upload(client, account, path: Path, filename: str | None = None, **form):
-    """POST the file at `path` (optionally under another name) with extra form fields; dicts become JSON."""
-    fields = {key: json.dumps(value) if isinstance(value, dict) else value for key, value in form.items()}
-    fields["file"] = (io.BytesIO(path.read_bytes()), filename or path.name)
-    return client.post("/api/upload", headers=account.headers, data=fields, content_type="multipart/form-data")
 
 
-def uploaded(client, account, path: Path, filename: str | None = None, **form) -> dict:
-    response = upload(client, account, path, filename, **form)
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.json
 
 
 def write(tmp_path: Path, name: str, content: str | bytes, encoding: str = "utf-8") -> Path:
@@ -59,7 +50,7 @@ RETAIL_CSV = (
 # --- the real sample workbook -------------------------------------------------------------------------------------
 
 def test_online_retail_sample_xlsx_is_read_whole_with_every_role(client, alice, sample_file):
-    body = uploaded(client, alice, sample_file)
+    body = upload(client, alice, sample_file)
     assert body["rows"] == 40000
     assert body["layout"] == "transactions"
     assert body["format"] == "xlsx"
@@ -106,7 +97,7 @@ def test_cp1252_semicolon_csv_with_decimal_commas(client, alice, tmp_path):
     )
     path = write(tmp_path, "umsatz.csv", content, encoding="cp1252")
     assert "Café".encode("cp1252") in path.read_bytes()  # really not UTF-8
-    body = uploaded(client, alice, path)
+    body = upload(client, alice, path)
     assert body["source"]["encoding"] in ("cp1252", "latin-1", "iso-8859-1")
     assert body["source"]["delimiter"] == ";"
     assert body["source"]["decimal"] == ","
@@ -122,7 +113,7 @@ def test_cp1252_semicolon_csv_with_decimal_commas(client, alice, tmp_path):
 
 def test_utf8_with_bom_has_a_clean_first_header(client, alice, tmp_path):
     path = write(tmp_path, "bom.csv", b"\xef\xbb\xbf" + RETAIL_CSV.encode("utf-8"))
-    body = uploaded(client, alice, path)
+    body = upload(client, alice, path)
     assert body["columns"][0] == "InvoiceNo"
     assert body["roles"]["invoice"] == "InvoiceNo"
     assert body["source"]["encoding"] in ("utf-8-sig", "utf-8")
@@ -134,7 +125,7 @@ def test_utf16_tab_separated_unicode_text_export(client, alice, tmp_path):
     """Excel's "Unicode text" export: UTF-16LE with a BOM, tab-separated, named .txt."""
     content = RETAIL_CSV.replace(",", "\t").replace("HAND WARMER", "Café 🎄 圣诞")
     path = write(tmp_path, "export.txt", b"\xff\xfe" + content.encode("utf-16-le"))
-    body = uploaded(client, alice, path)
+    body = upload(client, alice, path)
     assert body["source"]["encoding"].startswith("utf-16")
     assert body["source"]["delimiter"] == "\t"
     assert body["columns"][0] == "InvoiceNo"
@@ -145,7 +136,7 @@ def test_utf16_tab_separated_unicode_text_export(client, alice, tmp_path):
 
 @pytest.mark.parametrize("newline", ["\r\n", "\r"])
 def test_windows_and_old_mac_line_endings(client, alice, tmp_path, newline):
-    body = uploaded(client, alice, write(tmp_path, "endings.csv", RETAIL_CSV.replace("\n", newline)))
+    body = upload(client, alice, write(tmp_path, "endings.csv", RETAIL_CSV.replace("\n", newline)))
     assert body["rows"] == 3
     assert body["preview"][0]["InvoiceNo"] == "536365"
     assert body["preview"][2]["Country"] == "France"
@@ -160,7 +151,7 @@ def test_quoted_fields_with_delimiters_quotes_and_line_breaks(client, alice, tmp
         '3;"two\nlines";4\n'
         "4;plain;5\n"
     )
-    body = uploaded(client, alice, write(tmp_path, "quoted.csv", content))
+    body = upload(client, alice, write(tmp_path, "quoted.csv", content))
     assert body["source"]["delimiter"] == ";"
     assert body["rows"] == 4
     assert [row["Description"] for row in body["preview"]] == ["Mug; large", 'Sign "Home"', "two\nlines", "plain"]
@@ -169,7 +160,7 @@ def test_quoted_fields_with_delimiters_quotes_and_line_breaks(client, alice, tmp
 
 def test_emoji_and_non_latin_text_survive_storage(client, alice, tmp_path):
     content = "InvoiceNo,Description,Country\n1,🎄 Weihnachtsbaum,Deutschland\n2,圣诞树,中国\n3,ต้นคริสต์มาส,ไทย\n"
-    body = uploaded(client, alice, write(tmp_path, "unicode.csv", content))
+    body = upload(client, alice, write(tmp_path, "unicode.csv", content))
     expected = ["🎄 Weihnachtsbaum", "圣诞树", "ต้นคริสต์มาส"]
     assert [row["Description"] for row in body["preview"]] == expected
     again = client.get(f"/api/files/{body['file_id']}", headers=alice.headers).json
@@ -179,7 +170,7 @@ def test_emoji_and_non_latin_text_survive_storage(client, alice, tmp_path):
 
 def test_a_long_non_ascii_file_name_is_kept_up_to_255_characters(client, alice, tmp_path):
     name = "Umsätze " + "é" * 300 + ".csv"
-    body = uploaded(client, alice, write(tmp_path, "long.csv", RETAIL_CSV), filename=name)
+    body = upload(client, alice, write(tmp_path, "long.csv", RETAIL_CSV), name)
     assert len(body["filename"]) == 255
     assert body["filename"].endswith("é.csv")
     assert client.get(f"/api/files/{body['file_id']}", headers=alice.headers).json["filename"] == body["filename"]
@@ -188,7 +179,7 @@ def test_a_long_non_ascii_file_name_is_kept_up_to_255_characters(client, alice, 
 @pytest.mark.parametrize(("name", "delimiter"), [("sales.tsv", "\t"), ("sales.txt", "|"), ("piped.csv", "|")])
 def test_tab_and_pipe_delimited_files(client, alice, tmp_path, name, delimiter):
     path = write(tmp_path, name, RETAIL_CSV.replace(",", delimiter))
-    body = uploaded(client, alice, path)
+    body = upload(client, alice, path)
     assert body["source"]["delimiter"] == delimiter
     assert body["rows"] == 3
     assert body["columns"] == ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice",
@@ -200,7 +191,7 @@ def test_tab_and_pipe_delimited_files(client, alice, tmp_path, name, delimiter):
 
 def test_title_rows_above_the_header_are_skipped(client, alice, tmp_path):
     content = "Sales report December 2010\nExported 2011-01-03 by the shop system\n\n" + RETAIL_CSV
-    body = uploaded(client, alice, write(tmp_path, "report.csv", content))
+    body = upload(client, alice, write(tmp_path, "report.csv", content))
     assert body["source"]["header_line"] == 4
     assert body["columns"][0] == "InvoiceNo"
     assert body["rows"] == 3
@@ -215,7 +206,7 @@ def test_customer_ids_with_leading_zeros_stay_text(client, alice, tmp_path):
         "2,00456,0042,2,1.5\n"
         "3,12000,0099,3,2.0\n"
     )
-    body = uploaded(client, alice, write(tmp_path, "zeros.csv", content))
+    body = upload(client, alice, write(tmp_path, "zeros.csv", content))
     assert body["column_types"]["CustomerID"] == "text"
     assert [row["CustomerID"] for row in body["preview"]] == ["00123", "00456", "12000"]
     assert [row["StockCode"] for row in body["preview"]] == ["0042", "0042", "0099"]
@@ -231,7 +222,7 @@ def test_online_retail_ii_headers(client, alice, tmp_path):
         "489434,79323P,PINK CHERRY LIGHTS,12,2009-12-01 07:45:00,6.75,13085.0,United Kingdom\n"
         "489435,22350,CAT BOWL,12,2009-12-01 07:46:00,2.55,13086.0,United Kingdom\n"
     )
-    body = uploaded(client, alice, write(tmp_path, "online_retail_II.csv", content))
+    body = upload(client, alice, write(tmp_path, "online_retail_II.csv", content))
     assert body["roles"] == {
         "invoice": "Invoice", "item": "StockCode", "description": "Description", "quantity": "Quantity",
         "date": "InvoiceDate", "unit_price": "Price", "customer": "Customer ID", "country": "Country",
@@ -251,7 +242,7 @@ def test_superstore_headers(client, alice, tmp_path):
         "3,CA-2016-138688,6/12/2016,6/16/2016,DV-13045,Darrin Van Huff,United States,OFF-LA-10000240,"
         "Self-Adhesive Address Labels,14.62,2,0,6.8714\n"
     )
-    body = uploaded(client, alice, write(tmp_path, "superstore.csv", content))
+    body = upload(client, alice, write(tmp_path, "superstore.csv", content))
     roles = body["roles"]
     assert roles["invoice"] == "Order ID"
     assert roles["date"] == "Order Date"
@@ -275,7 +266,7 @@ def test_groceries_member_date_item_headers(client, alice, tmp_path):
         "2300,19-09-2015,pip fruit\n"
         "1187,12-12-2015,other vegetables\n"
     )
-    body = uploaded(client, alice, write(tmp_path, "Groceries_dataset.csv", content))
+    body = upload(client, alice, write(tmp_path, "Groceries_dataset.csv", content))
     assert body["layout"] == "transactions"
     assert body["roles"]["customer"] == "Member_number"
     assert body["roles"]["date"] == "Date"
@@ -311,7 +302,7 @@ specialty bar
 
 
 def test_groceries_basket_file_is_detected_as_baskets(client, alice, tmp_path):
-    body = uploaded(client, alice, write(tmp_path, "groceries.csv", GROCERIES_BASKETS))
+    body = upload(client, alice, write(tmp_path, "groceries.csv", GROCERIES_BASKETS))
     lines = [line.split(",") for line in GROCERIES_BASKETS.strip().split("\n")]
     assert body["layout"] == "baskets"
     assert body["rows"] == len(lines)  # baskets, not (basket, item) pairs
@@ -330,7 +321,7 @@ def test_groceries_basket_file_is_detected_as_baskets(client, alice, tmp_path):
 
 def test_layout_transactions_override_on_a_basket_file_is_not_read_as_baskets(client, alice, tmp_path):
     """Told it is a table, the server does not fall back to baskets: its ragged lines are a 422 naming one."""
-    response = upload(client, alice, write(tmp_path, "groceries.csv", GROCERIES_BASKETS), layout="transactions")
+    response = post_upload(client, alice, write(tmp_path, "groceries.csv", GROCERIES_BASKETS), layout="transactions")
     body = assert_problem(response, 422)
     fields = [error["field"] for error in body.get("errors", [])]
     assert len(fields) == 1 and fields[0].startswith("line "), body
@@ -341,11 +332,11 @@ def test_layout_transactions_override_on_a_basket_file_is_not_read_as_baskets(cl
 def test_layout_baskets_forced_on_an_ambiguous_file(client, alice, tmp_path):
     content = "bread,milk,eggs\nbeer,chips,salsa\ntea,sugar,lemon\nbread,butter,jam\n"
     path = write(tmp_path, "shopping.csv", content)
-    auto = uploaded(client, alice, path)
+    auto = upload(client, alice, path)
     assert auto["layout"] == "transactions"
     assert auto["columns"] == ["bread", "milk", "eggs"]
     assert auto["rows"] == 3
-    forced = uploaded(client, alice, path, layout="baskets")
+    forced = upload(client, alice, path, layout="baskets")
     assert forced["layout"] == "baskets"
     assert (forced["rows"], forced["pairs"], forced["items"]) == (4, 12, 11)
     assert forced["columns"] == ["basket", "item"]
@@ -365,26 +356,26 @@ KUNDE_CSV = (
 
 def test_columns_override_assigns_a_role_and_types_the_column(client, alice, tmp_path):
     path = write(tmp_path, "kunden.csv", KUNDE_CSV)
-    assert uploaded(client, alice, path)["roles"]["customer"] == "CustomerID"
-    body = uploaded(client, alice, path, columns={"customer": "Kunde"})
+    assert upload(client, alice, path)["roles"]["customer"] == "CustomerID"
+    body = upload(client, alice, path, columns={"customer": "Kunde"})
     assert body["roles"]["customer"] == "Kunde"
     assert body["column_types"]["Kunde"] == "text"
     assert [row["Kunde"] for row in body["preview"]] == ["007", "008"]
     assert len(rows_of(client, alice, body["file_id"], customer="007")) == 1
-    removed = uploaded(client, alice, path, columns={"customer": None})
+    removed = upload(client, alice, path, columns={"customer": None})
     assert "customer" not in removed["roles"]
     assert any("date" in warning for warning in removed["warnings"])  # this file has no date column
 
 
 def test_columns_override_with_an_unknown_role_is_a_422_naming_it(client, alice, tmp_path):
-    response = upload(client, alice, write(tmp_path, "kunden.csv", KUNDE_CSV), columns={"shoe_size": "Kunde"})
+    response = post_upload(client, alice, write(tmp_path, "kunden.csv", KUNDE_CSV), columns={"shoe_size": "Kunde"})
     body = assert_problem(response, 422, "columns.shoe_size")
     assert "shoe_size" in body["detail"]
     assert client.get("/api/files", headers=alice.headers).json["total"] == 0
 
 
 def test_columns_override_with_an_unknown_column_is_a_422_naming_it(client, alice, tmp_path):
-    response = upload(client, alice, write(tmp_path, "kunden.csv", KUNDE_CSV), columns={"customer": "Klient"})
+    response = post_upload(client, alice, write(tmp_path, "kunden.csv", KUNDE_CSV), columns={"customer": "Klient"})
     body = assert_problem(response, 422, "columns.customer")
     assert "Klient" in body["detail"]
     assert client.get("/api/files", headers=alice.headers).json["total"] == 0
@@ -392,7 +383,7 @@ def test_columns_override_with_an_unknown_column_is_a_422_naming_it(client, alic
 
 @pytest.mark.parametrize("raw", ["{customer: Kunde", "[\"Kunde\"]", "{\"customer\": 5}", "not json"])
 def test_malformed_columns_mapping_is_a_422(client, alice, tmp_path, raw):
-    response = upload(client, alice, write(tmp_path, "kunden.csv", KUNDE_CSV), columns=raw)
+    response = post_upload(client, alice, write(tmp_path, "kunden.csv", KUNDE_CSV), columns=raw)
     assert_problem(response, 422, "columns")
     assert client.get("/api/files", headers=alice.headers).json["total"] == 0
 
@@ -408,7 +399,7 @@ RECORDS = [
 
 
 def test_json_array_of_records(client, alice, tmp_path):
-    body = uploaded(client, alice, write(tmp_path, "sales.json", json.dumps(RECORDS)))
+    body = upload(client, alice, write(tmp_path, "sales.json", json.dumps(RECORDS)))
     assert body["format"] == "json"
     assert body["rows"] == 2
     assert body["columns"] == list(RECORDS[0])
@@ -421,7 +412,7 @@ def test_json_array_of_records(client, alice, tmp_path):
 
 def test_json_lines(client, alice, tmp_path):
     content = "\n".join(json.dumps(record) for record in RECORDS) + "\n"
-    body = uploaded(client, alice, write(tmp_path, "sales.jsonl", content), filename="sales.json")
+    body = upload(client, alice, write(tmp_path, "sales.jsonl", content), "sales.json")
     assert body["format"] == "json"
     assert body["rows"] == 2
     assert body["preview"][0]["Description"] == "WHITE HANGING HEART"
@@ -429,7 +420,7 @@ def test_json_lines(client, alice, tmp_path):
 
 
 def test_json_object_holding_one_array_of_records(client, alice, tmp_path):
-    body = uploaded(client, alice, write(tmp_path, "export.json", json.dumps({"count": 2, "data": RECORDS})))
+    body = upload(client, alice, write(tmp_path, "export.json", json.dumps({"count": 2, "data": RECORDS})))
     assert body["rows"] == 2
     assert body["preview"][1]["InvoiceNo"] == "536366"
 
@@ -438,7 +429,7 @@ def test_zip_holding_one_csv(client, alice, tmp_path):
     path = tmp_path / "export.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data/retail.csv", RETAIL_CSV)
-    body = uploaded(client, alice, path)
+    body = upload(client, alice, path)
     assert body["format"] == "zip"
     assert body["source"]["inner_file"] == "retail.csv"
     assert body["rows"] == 3
@@ -450,7 +441,7 @@ def test_zip_holding_one_csv(client, alice, tmp_path):
 
 def test_gzipped_csv(client, alice, tmp_path):
     path = write(tmp_path, "retail.csv.gz", gzip.compress(RETAIL_CSV.encode()))
-    body = uploaded(client, alice, path)
+    body = upload(client, alice, path)
     assert body["format"] == "gzip"
     assert body["source"]["inner_file"] == "retail.csv"
     assert body["rows"] == 3
@@ -468,11 +459,11 @@ def test_multi_sheet_xlsx_by_name_and_position(client, alice, tmp_path):
         pd.DataFrame({"InvoiceNo": ["A1", "A2", "A3"], "CustomerID": [17850.0, 12583.0, None],
                       "Quantity": [1, 2, 3], "UnitPrice": [1.5, 2.25, 3.0], "InvoiceDate": dates}).to_excel(
             writer, sheet_name="Sales 2011", index=False)
-    first = uploaded(client, alice, path)
+    first = upload(client, alice, path)
     assert first["source"]["sheet"] == "Info"
     assert first["columns"] == ["Notes", "Page"]
     for requested in ("Sales 2011", "2"):
-        body = uploaded(client, alice, path, sheet=requested)
+        body = upload(client, alice, path, sheet=requested)
         assert body["source"]["sheet"] == "Sales 2011"
         assert body["source"]["sheets"] == ["Info", "Sales 2011"]
         assert body["sheets"] == [{"name": "Info", "rows": 2}, {"name": "Sales 2011", "rows": 3}]
@@ -495,7 +486,7 @@ def test_xlsx_with_a_title_row_and_mixed_id_cells(client, alice, tmp_path):
     sheet.append([536365, 12347.0, 4, datetime(2011, 1, 5)])
     path = tmp_path / "titled.xlsx"
     workbook.save(path)
-    body = uploaded(client, alice, path)
+    body = upload(client, alice, path)
     assert body["columns"] == ["InvoiceNo", "CustomerID", "Quantity", "InvoiceDate"]
     assert body["rows"] == 4
     assert [row["CustomerID"] for row in body["preview"]] == ["12345", "00346", "A-7", "12347"]
@@ -510,7 +501,7 @@ def test_unknown_sheet_is_a_422_listing_the_sheets(client, alice, tmp_path):
         pd.DataFrame({"a": [1]}).to_excel(writer, sheet_name="Info", index=False)
         pd.DataFrame({"b": [2]}).to_excel(writer, sheet_name="Sales", index=False)
     for requested in ("Umsatz", "3", "0"):
-        body = assert_problem(upload(client, alice, path, sheet=requested), 422, "sheet")
+        body = assert_problem(post_upload(client, alice, path, sheet=requested), 422, "sheet")
         assert "Info" in body["detail"] and "Sales" in body["detail"]
     assert client.get("/api/files", headers=alice.headers).json["total"] == 0
 
@@ -524,7 +515,7 @@ def test_day_first_dates_are_parsed(client, alice, tmp_path):
         "2,01/02/2011 08:00,2\n"
         "3,13/01/2011 23:59,3\n"
     )
-    body = uploaded(client, alice, write(tmp_path, "dmy.csv", content))
+    body = upload(client, alice, write(tmp_path, "dmy.csv", content))
     assert body["column_types"]["InvoiceDate"] == "datetime"
     assert [row["InvoiceDate"] for row in body["preview"]] == [
         "2011-12-25T10:30:00", "2011-02-01T08:00:00", "2011-01-13T23:59:00"]
@@ -535,7 +526,7 @@ def test_a_few_bad_dates_are_reported_with_their_count(client, alice, tmp_path):
     good = [f"{day:02d}/03/2011 10:00" for day in range(13, 23)]
     lines = [f"{i},{date},1" for i, date in enumerate([*good, "soon", "31/02/2011 10:00"], start=1)]
     content = "InvoiceNo,InvoiceDate,Quantity\n" + "\n".join(lines) + "\n"
-    body = uploaded(client, alice, write(tmp_path, "bad_dates.csv", content))
+    body = upload(client, alice, write(tmp_path, "bad_dates.csv", content))
     assert body["rows"] == 12
     assert body["roles"]["date"] == "InvoiceDate"
     date_warnings = [warning for warning in body["warnings"] if "InvoiceDate" in warning]
@@ -550,7 +541,7 @@ def test_a_few_bad_dates_are_reported_with_their_count(client, alice, tmp_path):
 
 def test_upload_answer_has_the_documented_shape(client, alice, tmp_path):
     path = write(tmp_path, "retail.csv", RETAIL_CSV)
-    response = upload(client, alice, path)
+    response = post_upload(client, alice, path)
     assert response.status_code == 201
     assert response.mimetype == "application/json"
     body = response.json
@@ -596,14 +587,14 @@ def test_upload_needs_a_token(client, tmp_path):
     ("euro.csv", "InvoiceNo;Quantity;UnitPrice\n1;1.000;2,50\n2;2.000;0,75\n3;1.500;1,25\n"),
 ], ids=["quoted-in-comma-file", "semicolon-file-tie"])
 def test_decimal_comma_prices_are_never_read_as_hundreds(client, alice, tmp_path, name, content):
-    body = uploaded(client, alice, write(tmp_path, name, content))
+    body = upload(client, alice, write(tmp_path, name, content))
     # "2,50" cannot be a thousands-grouped number (a group has three digits): it is 2.5 or it is not a number.
     assert [row["UnitPrice"] for row in body["preview"]] == [2.5, 0.75, 1.25]
 
 
 def test_dates_with_and_without_a_time_in_one_column(client, alice, tmp_path):
     content = "InvoiceNo,InvoiceDate,Quantity\n1,12/1/2010 8:26,1\n2,12/2/2010,2\n3,12/3/2010 9:00,3\n"
-    body = uploaded(client, alice, write(tmp_path, "mixed_dates.csv", content))
+    body = upload(client, alice, write(tmp_path, "mixed_dates.csv", content))
     assert [row["InvoiceDate"] for row in body["preview"]] == [
         "2010-12-01T08:26:00", "2010-12-02T00:00:00", "2010-12-03T09:00:00"]
     assert not any("not dates" in warning for warning in body["warnings"])

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.errors import AppError, Invalid
-from services.storage import is_storage_full
+from services.runtime.storage import is_storage_full
 
 logger = logging.getLogger(__name__)
 _context = multiprocessing.get_context("forkserver")
-_context.set_forkserver_preload(["services.ingest.reader", "services.sandbox"])
+_context.set_forkserver_preload(["services.ingest.reader", "services.runtime.sandbox"])
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,8 @@ def _unwrap(outcome: tuple) -> object:
     if outcome[0] == "app_error":
         _kind, name, status, detail, errors = outcome
         error_class = next((cls for cls in _app_error_classes() if cls.__name__ == name), Invalid)
-        error = error_class(detail, errors=errors)
+        error = error_class.__new__(error_class)  # named errors build their detail from ids: pass it as it is
+        AppError.__init__(error, detail, errors=errors)
         error.status = status
         raise error
     logger.error("parser failed unexpectedly:\n%s", outcome[1])

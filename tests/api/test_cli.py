@@ -4,13 +4,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import PASSWORD, assert_problem
+from tests.conftest import PASSWORD, REPO, assert_problem
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = REPO
 
 
 @pytest.fixture

@@ -266,21 +266,22 @@ def test_decode_token_says_expired_for_an_expired_token():
     assert info.value.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("token", [
-    "",
-    "not a token",
-    "a.b.c",
-    jwt.encode(claims_for(7), "another secret of enough length 1234567890", algorithm="HS256"),
-    jwt.encode(claims_for(7), SECRET, algorithm="HS512"),
-    f"{b64url_json({'alg': 'none', 'typ': 'JWT'})}.{b64url_json(claims_for(7))}.",
-    sign_by_hand({k: v for k, v in claims_for(7).items() if k != "jti"}, SECRET),
-    sign_by_hand(claims_for(7, sub="seven"), SECRET),
-    sign_by_hand(claims_for(7, sub=7), SECRET),
-    sign_by_hand(claims_for(7, version="0"), SECRET),
+# Built when the test runs, not when it is collected: a slow suite would otherwise see them expire.
+@pytest.mark.parametrize("make_token", [
+    lambda: "",
+    lambda: "not a token",
+    lambda: "a.b.c",
+    lambda: jwt.encode(claims_for(7), "another secret of enough length 1234567890", algorithm="HS256"),
+    lambda: jwt.encode(claims_for(7), SECRET, algorithm="HS512"),
+    lambda: f"{b64url_json({'alg': 'none', 'typ': 'JWT'})}.{b64url_json(claims_for(7))}.",
+    lambda: sign_by_hand({k: v for k, v in claims_for(7).items() if k != "jti"}, SECRET),
+    lambda: sign_by_hand(claims_for(7, sub="seven"), SECRET),
+    lambda: sign_by_hand(claims_for(7, sub=7), SECRET),
+    lambda: sign_by_hand(claims_for(7, version="0"), SECRET),
 ])
-def test_decode_token_refuses_bad_tokens_as_invalid(token):
+def test_decode_token_refuses_bad_tokens_as_invalid(make_token):
     with pytest.raises(Unauthorized) as info:
-        decode_token(token, SECRET)
+        decode_token(make_token(), SECRET)
     assert info.value.detail == "invalid token"
 
 

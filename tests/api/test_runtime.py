@@ -17,9 +17,9 @@ from config import load_config
 from models.tables import analyses, jobs, rfm_rows
 from services.runtime.retry import in_transaction
 from services.tokens import issue_token
-from tests.conftest import TEST_REDIS_URL, assert_problem
-from tests.test_analyses_api import SALES, process, upload
-from tests.test_openapi import operations
+from tests.api.test_analyses_api import process
+from tests.api.test_openapi import operations
+from tests.conftest import SALES, TEST_REDIS_URL, assert_problem, upload
 
 LONG_AGO = datetime(2000, 1, 1)
 STALE = timedelta(seconds=60)
@@ -54,7 +54,7 @@ def sales_for(customers: int, seed: int) -> str:
 
 def test_sixteen_concurrent_analyses_all_succeed(app, client, alice):
     """On MariaDB the old write (a DELETE before the INSERTs) deadlocked 2-4 of 8 concurrent runs."""
-    files = [upload(client, alice, sales_for(60, n)) for n in range(16)]
+    files = [upload(client, alice, sales_for(60, n))["file_id"] for n in range(16)]
     statuses, start = [], threading.Barrier(16)
 
     def run(file_id):
@@ -116,8 +116,8 @@ def test_a_run_that_cannot_record_its_failure_is_failed_by_the_sweep(app, client
     import models.analyses as analysis_dao
     import models.results as result_dao
 
-    file_id = upload(client, alice)
-    monkeypatch.setattr(result_dao, "bulk_insert", lost_connection)
+    file_id = upload(client, alice)["file_id"]
+    monkeypatch.setattr(result_dao, "insert_results", lost_connection)
     monkeypatch.setattr(analysis_dao, "set_status", lost_connection)
     response = process(client, alice, file_id, "rfm", n_clusters=2)
     assert_problem(response, 503)
@@ -134,7 +134,7 @@ def test_a_run_that_cannot_record_its_failure_is_failed_by_the_sweep(app, client
 
 def test_heartbeats_keep_live_runs_and_the_sweep_fails_stopped_ones(app, client, alice, services, monkeypatch):
     monkeypatch.setattr(services.jobs.queue, "enqueue", lambda *_ids: None)  # a worker that never comes
-    file_id = upload(client, alice)
+    file_id = upload(client, alice)["file_id"]
     job = client.post("/api/process", headers={**alice.headers, "Prefer": "respond-async"},
                       json={"file_id": file_id, "type": "rfm", "params": {}}).json
     with app.extensions["db_engine"].begin() as conn:  # old, but beating: the 60-minute age rule is gone
@@ -162,16 +162,16 @@ def test_heartbeats_keep_live_runs_and_the_sweep_fails_stopped_ones(app, client,
 
 
 def test_a_running_job_and_its_analysis_say_the_same(app, client, alice, services, monkeypatch):
-    import services.analyses as pipeline
+    import services.analysis.rfm as rfm_module
 
-    seen, original = [], pipeline.rfm_module.rfm_analysis
+    seen, original = [], rfm_module.rfm_analysis
 
     def spy(view, params):
         seen.extend(rows_of(app, analyses, "status") + rows_of(app, jobs, "status"))
         return original(view, params)
 
-    monkeypatch.setattr(pipeline.rfm_module, "rfm_analysis", spy)
-    file_id = upload(client, alice)
+    monkeypatch.setattr(rfm_module, "rfm_analysis", spy)
+    file_id = upload(client, alice)["file_id"]
     job = client.post("/api/process", headers={**alice.headers, "Prefer": "respond-async"},
                       json={"file_id": file_id, "type": "rfm", "params": {"n_clusters": 2}}).json
     for _ in range(200):
@@ -214,7 +214,7 @@ def test_a_worker_on_another_database_makes_the_api_report_the_job_failed(monkey
     token = client.post("/api/auth/register", json={"username": "rqer", "email": "rq@example.com",
                                                     "password": "rq password 1"}).json["token"]
     headers = {"Authorization": f"Bearer {token}"}
-    file_id = upload(client, type("A", (), {"headers": headers})())
+    file_id = upload(client, type("A", (), {"headers": headers})())["file_id"]
     job = client.post("/api/process", headers={**headers, "Prefer": "respond-async"},
                       json={"file_id": file_id, "type": "statistical", "params": {}}).json
     queue = Queue(queue_name, connection=connection)

@@ -3,20 +3,36 @@ from __future__ import annotations
 
 from collections import Counter
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from services.analysis.basket import MAX_RULES_CAP, BasketParams, basket_analysis, mine_baskets, recommendations
+from services.analysis.basket import (
+    MAX_RULES_CAP,
+    BasketParams,
+    BasketResult,
+    basket_analysis,
+    mine_codes,
+    recommendations,
+)
 from services.errors import Invalid
+from tests.conftest import TEST_DATA
 
-GROCERIES = Path(__file__).parent / "data" / "groceries.csv"
+GROCERIES = TEST_DATA / "groceries.csv"
 
 # n = 5; bread 4, milk 4, butter 2; bread+milk 3, bread+butter 2, milk+butter 1, all three 1.
 TINY = [["bread", "milk"], ["bread", "butter"], ["bread", "milk", "butter"], ["milk"], ["bread", "milk"]]
 EVERYTHING = {"min_support": 0.2, "min_confidence": 0, "min_lift": 0}
+
+
+def mine_baskets(baskets: list[list[str]] | pd.Series, params: BasketParams) -> BasketResult:
+    """Mine plain baskets (each a list of item labels); every basket counts, even an empty one."""
+    series = pd.Series(list(baskets), dtype=object)
+    flat = series.explode().dropna()
+    item_codes, item_names = pd.factorize(flat.to_numpy(dtype=object), sort=False)
+    return mine_codes(flat.index.to_numpy(dtype=np.int64), item_codes, [str(name) for name in item_names], len(series),
+                      params)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """CLV: histories worked out by hand, likelihoods against the papers' formulas, the published CDNOW figures."""
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,8 +15,9 @@ from services.analysis.clv import (
     predict,
     purchase_days,
 )
+from tests.conftest import PUBLIC_DATA
 
-CDNOW = Path(__file__).resolve().parents[2] / "shared" / "data" / "public" / "cdnow_sample.txt"
+CDNOW = PUBLIC_DATA / "cdnow_sample.txt"
 FIXED = {"r": 0.7, "alpha": 3.5, "a": 1.3, "b": 2.2}
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, event, func, insert, select, update
 from models import users as user_dao
 from models.tables import basket_rules, revoked_tokens, rfm_rows, users
 from services.tokens import decode_token
-from tests.conftest import assert_problem
+from tests.conftest import assert_problem, upload
 
 SALES = """InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
 1,A,Cup,2,2011-01-03 10:00,1.50,c1,UK
@@ -70,11 +70,9 @@ def other_worker(database_url):
 
 
 def finished(client, account, kind: str, **params) -> int:
-    uploaded = client.post("/api/upload", headers=account.headers,
-                           data={"file": (io.BytesIO(SALES.encode()), "sales.csv")}, content_type="multipart/form-data")
-    assert uploaded.status_code == 201, uploaded.json
+    file_id = upload(client, account, SALES)["file_id"]
     response = client.post("/api/process", headers=account.headers,
-                           json={"file_id": uploaded.json["file_id"], "type": kind, "params": params})
+                           json={"file_id": file_id, "type": kind, "params": params})
     assert response.status_code == 200, response.json
     return response.json["analysis_id"]
 

@@ -2,34 +2,13 @@
 import io
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from models.tables import analyses, rfm_rows
-from tests.conftest import TEST_REDIS_URL, assert_problem
-
-SALES = """InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
-1,A,Cup,2,2011-01-03 10:00,1.50,c1,UK
-1,B,Jug,1,2011-01-03 10:00,3.00,c1,UK
-2,A,Cup,4,2011-01-10 12:00,1.50,c2,France
-3,C,=HYPERLINK("x"),1,2011-02-01 09:30,10.00,c3,UK
-C4,A,Cup,-1,2011-02-02 09:00,1.50,c1,UK
-5,B,Jug,0,2011-02-03 09:00,3.00,c2,France
-6,B,Jug,1,2011-02-05 15:00,3.00,,UK
-6,B,Jug,1,2011-02-05 15:00,3.00,,UK
-7,A,Cup,3,2011-03-01 11:00,1.50,c4,Spain
-8,C,Vase,2,2011-03-05 16:00,10.00,c2,France
-"""
-
-
-def upload(client, account, body: str = SALES, name: str = "sales.csv") -> int:
-    response = client.post("/api/upload", headers=account.headers,
-                           data={"file": (io.BytesIO(body.encode()), name)}, content_type="multipart/form-data")
-    assert response.status_code == 201, response.json
-    return response.json["file_id"]
+from tests.conftest import SALES, TEST_DATA, TEST_REDIS_URL, assert_problem, upload
 
 
 def process(client, account, file_id, kind, **params):
@@ -43,7 +22,7 @@ def alice(auth):
 
 
 def test_cleaning_counts_rows_and_keeps_the_removed_ones(client, alice):
-    file_id = upload(client, alice)
+    file_id = upload(client, alice)["file_id"]
     response = process(client, alice, file_id, "cleaning")
     assert response.status_code == 200, response.json
     body = response.json
@@ -65,7 +44,7 @@ def test_cleaning_counts_rows_and_keeps_the_removed_ones(client, alice):
 
 
 def test_rfm_rows_pages_filters_and_extras(client, alice):
-    file_id = upload(client, alice)
+    file_id = upload(client, alice)["file_id"]
     response = process(client, alice, file_id, "rfm", n_clusters=2)
     assert response.status_code == 200, response.json
     analysis_id = response.json["analysis_id"]
@@ -117,7 +96,7 @@ def test_seed_002_rfm_on_the_real_sample(client, alice, sample_file):
 
 
 def test_statistical_kpis_are_exact(client, alice):
-    file_id = upload(client, alice)
+    file_id = upload(client, alice)["file_id"]
     response = process(client, alice, file_id, "statistical", top_n=2)
     assert response.status_code == 200, response.json
     kpis = response.json["summary"]["kpis"]
@@ -141,7 +120,7 @@ def test_statistical_kpis_are_exact(client, alice):
     ("rfm", {"columns": {"customer": "Nope"}}, "columns.customer"),
 ])
 def test_bad_params_are_422_and_store_nothing(app, client, alice, kind, params, field):
-    file_id = upload(client, alice)
+    file_id = upload(client, alice)["file_id"]
     assert_problem(process(client, alice, file_id, kind, **params), 422, field)
     with app.extensions["db_engine"].connect() as conn:
         assert conn.execute(select(func.count()).select_from(analyses)).scalar_one() == 0
@@ -156,7 +135,7 @@ def test_body_validation(client, alice):
 
 def test_a_missing_role_is_422_naming_it_now_or_as_a_job_and_nothing_is_stored(client, alice):
     body = "Order,Product,Qty,Price\n1,A,1,2.0\n2,B,2,3.0\n"
-    file_id = upload(client, alice, body, "no_customer.csv")
+    file_id = upload(client, alice, body, "no_customer.csv")["file_id"]
     for headers in (alice.headers, {**alice.headers, "Prefer": "respond-async"}):
         response = client.post("/api/process", headers=headers, json={"file_id": file_id, "type": "rfm"})
         problem = assert_problem(response, 422, "columns.customer")
@@ -169,12 +148,12 @@ def test_a_missing_role_is_422_naming_it_now_or_as_a_job_and_nothing_is_stored(c
 
 
 def test_too_few_customers_for_the_clusters(client, alice):
-    file_id = upload(client, alice)
+    file_id = upload(client, alice)["file_id"]
     assert_problem(process(client, alice, file_id, "rfm", n_clusters=9), 422, "n_clusters")
 
 
 def test_a_failure_while_saving_leaves_no_rows(app, client, alice, monkeypatch):
-    file_id = upload(client, alice)
+    file_id = upload(client, alice)["file_id"]
     import models.analyses as analysis_dao
 
     def broken(*_args, **_kwargs):
@@ -192,7 +171,7 @@ def test_a_failure_while_saving_leaves_no_rows(app, client, alice, monkeypatch):
 
 
 def test_list_get_delete_and_isolation(client, auth, alice):
-    file_id = upload(client, alice)
+    file_id = upload(client, alice)["file_id"]
     first = process(client, alice, file_id, "statistical").json["analysis_id"]
     second = process(client, alice, file_id, "rfm", n_clusters=2).json["analysis_id"]
     listed = client.get("/api/analyses?type=rfm", headers=alice.headers).json
@@ -217,14 +196,14 @@ def test_download_names_never_become_paths(client, alice, name):
 
 
 def test_wrong_type_extras_are_refused(client, alice):
-    file_id = upload(client, alice)
+    file_id = upload(client, alice)["file_id"]
     stats_id = process(client, alice, file_id, "statistical").json["analysis_id"]
     assert_problem(client.get(f"/api/analyses/{stats_id}/elbow", headers=alice.headers), 422)
     assert_problem(client.get(f"/api/analyses/{stats_id}/recommendations?item=Cup", headers=alice.headers), 422)
 
 
 def test_async_job_runs_and_reports(client, alice):
-    file_id = upload(client, alice)
+    file_id = upload(client, alice)["file_id"]
     response = client.post("/api/process", headers={**alice.headers, "Prefer": "respond-async"},
                            json={"file_id": file_id, "type": "rfm", "params": {"n_clusters": 2}})
     assert response.status_code == 202
@@ -245,7 +224,7 @@ def test_async_job_runs_and_reports(client, alice):
 def test_dashboard_and_results(client, alice):
     empty = client.get("/api/dashboard", headers=alice.headers).json
     assert (empty["files_uploaded"], empty["total_revenue"], empty["by_month"]) == (0, 0, [])
-    file_id = upload(client, alice)
+    file_id = upload(client, alice)["file_id"]
     process(client, alice, file_id, "statistical")
     dashboard = client.get(f"/api/dashboard?file_id={file_id}", headers=alice.headers).json
     assert dashboard["total_revenue"] == 49.5 and dashboard["files_uploaded"] == 1
@@ -256,7 +235,7 @@ def test_dashboard_and_results(client, alice):
     assert results["by_country"][0]["label"] == "France"
 
 
-GROCERIES = Path(__file__).resolve().parent / "data" / "groceries.csv"
+GROCERIES = TEST_DATA / "groceries.csv"
 
 
 def test_groceries_basket_file_gives_the_arules_rule_count_through_the_api(client, alice):
@@ -293,7 +272,7 @@ def test_basket_rules_recommendations_and_download(client, alice):
         f"{i},{code},{name},1,2011-01-0{1 + i % 9} 10:00,1.0,c{i % 3},UK\n"
         for i, items in enumerate([["A", "B"], ["A", "B"], ["A", "B", "C"], ["A", "C"], ["B", "C"], ["A", "B"]])
         for code, name in ((c, {"A": "Bread", "B": "Butter", "C": "=Jam"}[c]) for c in items))
-    file_id = upload(client, alice, body)
+    file_id = upload(client, alice, body)["file_id"]
     response = process(client, alice, file_id, "basket", min_support=0.3, min_confidence=0.5, min_lift=0)
     assert response.status_code == 200, response.json
     analysis_id = response.json["analysis_id"]
@@ -355,7 +334,7 @@ def test_jobs_run_on_rq_when_redis_is_configured(monkeypatch, database_url, tmp_
 def test_cancelling_a_queued_job(app, client, alice, monkeypatch):
     queued = []
     monkeypatch.setattr(app.extensions["services"].jobs.queue, "enqueue", lambda job_id, _: queued.append(job_id))
-    file_id = upload(client, alice)
+    file_id = upload(client, alice)["file_id"]
     accepted = client.post("/api/process", headers={**alice.headers, "Prefer": "respond-async"},
                            json={"file_id": file_id, "type": "rfm", "params": {}})
     job_id = accepted.json["job_id"]
@@ -380,7 +359,7 @@ def test_cancelling_a_queued_job(app, client, alice, monkeypatch):
     ({"k_max": True}, "params.k_max"),
 ])
 def test_roles_and_values_of_the_wrong_type_are_422(client, alice, params, field):
-    file_id = upload(client, alice)
+    file_id = upload(client, alice)["file_id"]
     assert_problem(process(client, alice, file_id, "rfm", **params), 422, field)
 
 
@@ -389,7 +368,7 @@ def test_hostile_json_shapes(client, alice):
     response = client.post("/api/auth/login", data=f'{{"identifier": {deep}, "password": "x"}}',
                            content_type="application/json")
     assert response.status_code in (400, 422) and response.mimetype == "application/problem+json"
-    file_id = upload(client, alice)
+    file_id = upload(client, alice)["file_id"]
     assert_problem(process(client, alice, file_id, "basket", country="\ud800"), 422)
     assert_problem(client.post("/api/process", headers=alice.headers,
                                json={"file_id": 1.5, "type": "rfm", "params": {}}), 422, "file_id")
@@ -398,7 +377,7 @@ def test_hostile_json_shapes(client, alice):
 
 def test_prefer_header_is_parsed_as_rfc_7240(app, client, alice, monkeypatch):
     monkeypatch.setattr(app.extensions["services"].jobs.queue, "enqueue", lambda *_ids: None)
-    file_id = upload(client, alice)
+    file_id = upload(client, alice)["file_id"]
     body = {"file_id": file_id, "type": "statistical", "params": {}}
     for prefer, status in (("respond-async, wait=10", 202), ("Respond-Async", 202), ("no-respond-async", 200),
                            ("return=minimal", 200)):
@@ -413,7 +392,7 @@ def test_a_dead_queue_fails_the_analysis_cleanly(app, client, alice, monkeypatch
         raise ConnectionError("redis is down")
 
     monkeypatch.setattr(app.extensions["services"].jobs.queue, "enqueue", refuse)
-    file_id = upload(client, alice)
+    file_id = upload(client, alice)["file_id"]
     response = client.post("/api/process", headers={**alice.headers, "Prefer": "respond-async"},
                            json={"file_id": file_id, "type": "rfm", "params": {}})
     assert_problem(response, 503)
@@ -422,16 +401,16 @@ def test_a_dead_queue_fails_the_analysis_cleanly(app, client, alice, monkeypatch
 
 
 def test_deleting_the_file_during_a_run_leaves_nothing_behind(app, client, alice, monkeypatch):
-    import services.analyses as pipeline
+    import services.analysis.rfm as rfm_module
 
-    file_id = upload(client, alice)
-    original = pipeline.rfm_module.rfm_analysis
+    file_id = upload(client, alice)["file_id"]
+    original = rfm_module.rfm_analysis
 
     def delete_first(view, params):
         app.extensions["services"].files.delete_file(alice.user_id, file_id)
         return original(view, params)
 
-    monkeypatch.setattr(pipeline.rfm_module, "rfm_analysis", delete_first)
+    monkeypatch.setattr(rfm_module, "rfm_analysis", delete_first)
     assert_problem(process(client, alice, file_id, "rfm", n_clusters=2), 404)
     leftovers = [p for p in app.config["UPLOAD_DIR"].rglob("*") if p.is_file()]
     assert leftovers == []
@@ -447,7 +426,7 @@ def test_big_json_numbers_are_400_not_500(client, alice):
 
 
 def test_filters_that_do_not_apply_are_422_and_empty_rule_downloads_keep_their_header(client, alice):
-    file_id = upload(client, alice)
+    file_id = upload(client, alice)["file_id"]
     rfm_id = process(client, alice, file_id, "rfm", n_clusters=2).json["analysis_id"]
     assert_problem(client.get(f"/api/analyses/{rfm_id}/results?item=Cup", headers=alice.headers), 422, "item")
     basket_id = process(client, alice, file_id, "basket", min_support=1.0).json["analysis_id"]
@@ -458,7 +437,7 @@ def test_filters_that_do_not_apply_are_422_and_empty_rule_downloads_keep_their_h
 
 
 def test_a_download_name_must_match_the_analysis_type(client, alice):
-    file_id = upload(client, alice)
+    file_id = upload(client, alice)["file_id"]
     analysis_id = process(client, alice, file_id, "statistical").json["analysis_id"]
     assert client.get(f"/api/download/analysis-{analysis_id}-statistical.xlsx", headers=alice.headers).status_code \
         == 200
@@ -466,7 +445,7 @@ def test_a_download_name_must_match_the_analysis_type(client, alice):
 
 
 def test_ids_may_be_digit_strings_but_not_booleans_floats_or_other_text(client, alice):
-    file_id = upload(client, alice)
+    file_id = upload(client, alice)["file_id"]
     response = process(client, alice, str(file_id), "cleaning")
     assert response.status_code == 200, response.json
     assert response.json["file_id"] == file_id

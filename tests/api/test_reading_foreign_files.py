@@ -1,7 +1,6 @@
 """Issue 7's defects on small hand-written files: each of these read another shop's export wrongly before."""
 from __future__ import annotations
 
-import io
 import itertools
 from collections import Counter
 from pathlib import Path
@@ -11,11 +10,12 @@ import pytest
 
 from app import create_app
 from config import load_config
-from services.analysis.basket import BasketParams, mine_baskets
+from services.analysis.basket import BasketParams
 from services.ingest.columns import as_id_text, type_columns
 from services.ingest.roles import detect_roles
-from tests.conftest import assert_problem
+from tests.conftest import assert_problem, post_upload, upload
 from tests.conftest import summary_of as summary
+from tests.unit.test_basket import mine_baskets
 
 
 @pytest.fixture
@@ -23,22 +23,14 @@ def alice(auth):
     return auth.register("alice")
 
 
-def upload(client, account, content: str | bytes, name: str = "sales.csv", **form):
-    data = content.encode() if isinstance(content, str) else content
-    return client.post("/api/upload", headers=account.headers,
-                       data={"file": (io.BytesIO(data), name), **form}, content_type="multipart/form-data")
 
 
-def uploaded(client, account, content, name: str = "sales.csv", **form) -> dict:
-    response = upload(client, account, content, name, **form)
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.json
 
 
 # 1. cancellations come from evidence, not from a letter ------------------------------------------------------
 
 def test_order_ids_that_start_with_c_are_not_cancellations(client, alice):
-    body = uploaded(client, alice, "Order ID,Customer ID,Order Date,Product Name,Sales,Quantity\n"
+    body = upload(client, alice, "Order ID,Customer ID,Order Date,Product Name,Sales,Quantity\n"
                                    "CA-2016-1,C1,2016-01-05,Stapler,10.00,1\nUS-2016-2,C2,2016-01-06,Pen,5.00,1\n")
     result = summary(client, alice, body["file_id"], "statistical")
     assert result["kpis"]["total_revenue"] == 15.0
@@ -47,13 +39,13 @@ def test_order_ids_that_start_with_c_are_not_cancellations(client, alice):
 
 
 def test_c_plus_an_invoice_number_and_negative_amounts_are_cancellations(client, alice):
-    body = uploaded(client, alice, "InvoiceNo,CustomerID,InvoiceDate,Description,Quantity,UnitPrice\n"
+    body = upload(client, alice, "InvoiceNo,CustomerID,InvoiceDate,Description,Quantity,UnitPrice\n"
                                    "536365,c1,2011-01-03,Cup,2,1.50\nC536366,c1,2011-01-04,Cup,1,1.50\n"
                                    "536367,c2,2011-01-05,Jug,-1,3.00\n536368,c2,2011-01-06,Jug,1,3.00\n")
     cleaning = summary(client, alice, body["file_id"], "cleaning")
     assert cleaning["removed"]["cancellations"] == 2
     assert cleaning["cancellation_evidence"] == {"C + invoice number": 1, "negative quantity": 1}
-    refunds = uploaded(client, alice, "Order,Customer,Date,Item,Total\n1,a,2020-01-01,Tea,5\n2,a,2020-01-02,Tea,-5\n"
+    refunds = upload(client, alice, "Order,Customer,Date,Item,Total\n1,a,2020-01-01,Tea,5\n2,a,2020-01-02,Tea,-5\n"
                                       "3,b,2020-01-03,Cake,4\n")
     cleaning = summary(client, alice, refunds["file_id"], "cleaning")
     assert cleaning["cancellation_evidence"] == {"negative amount": 1}
@@ -67,7 +59,7 @@ STATUSES = ("Shipped", "Cancelled", "Canceled", "Refunded", "Returned", "Annulé
 
 def test_cancelled_refunded_and_returned_statuses_are_dropped_in_any_language(client, alice):
     lines = [f"{n},c{n},2020-01-{n + 1:02d},Tea,{n + 1}.00,{status}" for n, status in enumerate(STATUSES)]
-    body = uploaded(client, alice, "Order ID,Customer,Date,Item,Sales,Status\n" + "\n".join(lines) + "\n")
+    body = upload(client, alice, "Order ID,Customer,Date,Item,Sales,Status\n" + "\n".join(lines) + "\n")
     assert body["roles"]["status"] == "Status"
     result = summary(client, alice, body["file_id"], "statistical")
     kept = [n + 1 for n, status in enumerate(STATUSES) if status in ("Shipped", "On Hold")]
@@ -91,7 +83,7 @@ def test_placeholder_items_are_not_mined():
 def test_placeholder_items_never_reach_the_rules(client, alice):
     rows = [(b, item) for b in range(1, 41) for item in ("NONE", "Tea" if b % 2 else "Coffee", "Cake")]
     content = "Transaction,Item\n" + "\n".join(f"{b},{item}" for b, item in rows) + "\n"
-    body = uploaded(client, alice, content)
+    body = upload(client, alice, content)
     result = summary(client, alice, body["file_id"], "basket", min_support=0.1)
     assert result["items"] == 3
     rules = client.get(f"/api/analyses?file_id={body['file_id']}", headers=alice.headers).json["items"]
@@ -115,7 +107,7 @@ def test_non_role_numeric_cells_are_numbers_and_codes_are_text():
 def test_describe_covers_every_numeric_column(client, alice):
     content = ("Order,Date,Sales,Profit,Discount\n1,2020-01-01,10,2.5,0.1\n2,2020-01-02,20,-1.5,0\n"
                "3,2020-01-03,5,1,0.2\n")
-    body = uploaded(client, alice, content)
+    body = upload(client, alice, content)
     described = summary(client, alice, body["file_id"], "statistical")["describe"]
     assert described["Profit"]["mean"] == pytest.approx((2.5 - 1.5 + 1) / 3)
     assert described["Discount"]["max"] == 0.2
@@ -134,13 +126,13 @@ def test_sheets_with_the_same_header_are_read_together_and_sheet_picks_one(clien
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in years.items():
             frame.to_excel(writer, sheet_name=name, index=False)
-    body = uploaded(client, alice, path.read_bytes(), "years.xlsx")
+    body = upload(client, alice, path.read_bytes(), "years.xlsx")
     assert body["rows"] == 3
     assert body["sheets"] == [{"name": name, "rows": len(frame)} for name, frame in years.items()]
     assert any("2010" in w and "2011" in w and "one table" in w for w in body["warnings"])
     kpis = summary(client, alice, body["file_id"], "statistical")["kpis"]
     assert kpis["total_revenue"] == 1.5 + 4.0 + 4.0
-    assert uploaded(client, alice, path.read_bytes(), "years.xlsx", sheet="2011")["rows"] == 1
+    assert upload(client, alice, path.read_bytes(), "years.xlsx", sheet="2011")["rows"] == 1
 
 
 # 6. a time of day in its own column --------------------------------------------------------------------------------
@@ -148,7 +140,7 @@ def test_sheets_with_the_same_header_are_read_together_and_sheet_picks_one(clien
 def test_a_time_column_is_folded_into_the_date(client, alice):
     content = "order_id,date,time,pizza_id,quantity,price\n1,2015-01-01,11:38:36,hawaiian_m,1,13.25\n" \
               "2,2015-01-01,18:57:40,classic_dlx_m,2,16.00\n3,2015-01-02,18:05:00,hawaiian_m,1,13.25\n"
-    body = uploaded(client, alice, content)
+    body = upload(client, alice, content)
     assert body["preview"][0]["date"] == "2015-01-01T11:38:36"
     by_hour = {row["hour"]: row["orders"] for row in summary(client, alice, body["file_id"], "statistical")["by_hour"]
                if row["orders"]}
@@ -172,13 +164,13 @@ def test_headers_are_matched_by_their_tokens_and_checked_against_content():
 
 def test_ambiguous_day_month_dates_warn_and_dayfirst_decides(client, alice):
     content = "Invoice,Customer,Date,Item,Amount\n1,a,03/04/2011,Tea,1\n2,b,05/06/2011,Tea,2\n"
-    month_first = uploaded(client, alice, content)
+    month_first = upload(client, alice, content)
     assert any("Date" in w and "dayfirst" in w for w in month_first["warnings"])
     assert month_first["preview"][0]["Date"] == "2011-03-04T00:00:00"
-    day_first = uploaded(client, alice, content, dayfirst="true")
+    day_first = upload(client, alice, content, dayfirst="true")
     assert day_first["preview"][0]["Date"] == "2011-04-03T00:00:00"
     assert not any("dayfirst" in w for w in day_first["warnings"])
-    clear = uploaded(client, alice, content.replace("05/06/2011", "05/26/2011"))
+    clear = upload(client, alice, content.replace("05/06/2011", "05/26/2011"))
     assert not any("dayfirst" in w for w in clear["warnings"])
 
 
@@ -186,7 +178,7 @@ def test_ambiguous_day_month_dates_warn_and_dayfirst_decides(client, alice):
 
 def test_a_rule_that_removes_much_says_so(client, alice):
     lines = [f"{n},{'' if n % 3 == 0 else 'c' + str(n)},2020-01-01,Tea,1,{n}.00" for n in range(1, 31)]
-    body = uploaded(client, alice, "Invoice,Customer,Date,Item,Quantity,Price\n" + "\n".join(lines) + "\n")
+    body = upload(client, alice, "Invoice,Customer,Date,Item,Quantity,Price\n" + "\n".join(lines) + "\n")
     result = summary(client, alice, body["file_id"], "rfm", n_clusters=2)
     warning, = [w for w in result["warnings"] if w.get("rule") == "missing_customer"]
     removed = [n for n in range(1, 31) if n % 3 == 0]
@@ -194,7 +186,7 @@ def test_a_rule_that_removes_much_says_so(client, alice):
     assert warning["revenue_share"] == round(sum(removed) / sum(range(1, 31)), 4)
     assert warning["examples"] == [str(n) for n in removed[:3]]
     assert result["cleaning"]["warnings"] == result["warnings"]
-    quiet = uploaded(client, alice, "Invoice,Customer,Date,Item,Quantity,Price\n" + "\n".join(
+    quiet = upload(client, alice, "Invoice,Customer,Date,Item,Quantity,Price\n" + "\n".join(
         f"{n},c{n},2020-01-01,Tea,1,1.00" for n in range(1, 31)) + "\n")
     assert summary(client, alice, quiet["file_id"], "cleaning")["warnings"] == []
 
@@ -230,10 +222,10 @@ def test_a_file_over_max_upload_mb_is_a_413(database_url, tmp_path, monkeypatch,
         row = "1,a,2020-01-01,Tea,1\n"
         exact = header + row * ((2**20 - len(header)) // len(row))
         assert len(exact) <= 2**20
-        assert upload(client, account, exact).status_code == 201
+        assert post_upload(client, account, exact).status_code == 201
         over = header + row * ((2**20 - len(header)) // len(row) + 4)
         assert len(over) > 2**20
-        body = assert_problem(upload(client, account, over), 413)
+        body = assert_problem(post_upload(client, account, over), 413)
         assert "1 MiB" in body["detail"]
         files = client.get("/api/files", headers=account.headers).json
         assert files["total"] == 1
@@ -246,19 +238,19 @@ def test_the_request_allowance_for_multipart_framing_does_not_stretch_the_file_l
     header = b"Invoice,Customer,Date,Item,Amount\n"
     body = header + b"1,a,2020-01-01,Tea,1\n" * ((limit + 61 - len(header)) // 21 + 1)
     assert limit < len(body) < app.config["MAX_CONTENT_LENGTH"] - 4096
-    assert_problem(upload(client, alice, body), 413)
+    assert_problem(post_upload(client, alice, body), 413)
 
 
 def test_upload_limit_error_leaves_nothing_behind(client, alice, app, tmp_path):
     limit = app.config["MAX_UPLOAD_MB"] * 2**20
-    upload(client, alice, b"a,b\n" + b"1,2\n" * (limit // 4 + 1))
+    post_upload(client, alice, b"a,b\n" + b"1,2\n" * (limit // 4 + 1))
     root = Path(app.config["UPLOAD_DIR"])
     assert not [p for p in root.rglob("*") if p.is_file()]
 
 
 def test_a_space_aligned_file_without_a_header_is_read_by_content(client, alice):
     content = " 00004 0001 19970101  2   29.33\r\n 00004 0001 19970118  2   29.73\r\n 00112 0002 19970102  1   9.99\r\n"
-    body = uploaded(client, alice, content, "log.txt")
+    body = upload(client, alice, content, "log.txt")
     assert body["columns"] == ["column_1", "column_2", "column_3", "column_4", "column_5"]
     assert body["roles"] == {"customer": "column_1", "date": "column_3", "quantity": "column_4", "amount": "column_5"}
     assert body["preview"][0] == {"column_1": "00004", "column_2": 1, "column_3": "1997-01-01T00:00:00",
