@@ -276,3 +276,12 @@ def test_segment_counts_on_the_real_sample_at_an_earlier_date():
     assert dict(zip(previous["customer_id"], previous["segment"], strict=True)) == expected.to_dict()
     movement = segment_movement(previous, current_of(view))["movement"]
     assert sum(c["customers"] for c in movement if c["from"] is not None) == n
+
+
+def test_unknown_segment_names_sort_after_known_ones_and_duplicate_ids_are_refused():
+    previous = pd.DataFrame({"customer_id": ["a", "b", "c"], "segment": ["Zeta (old)", "Alpha (old)", "Lost"]})
+    current = pd.DataFrame({"customer_id": ["a", "b", "c"], "segment": ["Lost"] * 3, "monetary": [1.0, 2.0, 3.0]})
+    assert [c["from"] for c in segment_movement(previous, current)["movement"]] == ["Lost", "Alpha (old)",
+                                                                                    "Zeta (old)"]
+    with pytest.raises(ValueError, match="previous: a customer_id appears more than once"):
+        segment_movement(pd.concat([previous, previous]), current)
