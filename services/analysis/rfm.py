@@ -63,12 +63,7 @@ def rfm_analysis(view: pd.DataFrame, params: RfmParams) -> RfmResult:
     table, as_of, ignored = customer_table(view, params.as_of)
     if table.empty:
         raise Invalid("no customer has a purchase to analyse after cleaning")
-    table["r_score"] = score(table["recency"].to_numpy(), higher_is_better=False)
-    table["f_score"] = score(table["frequency"].to_numpy())
-    table["m_score"] = score(table["monetary"].to_numpy())
-    table["rfm_score"] = (table["r_score"].astype(str) + table["f_score"].astype(str) + table["m_score"].astype(str))
-    table["segment"] = [segment_of(r, f, m) for r, f, m in
-                        zip(table["r_score"], table["f_score"], table["m_score"], strict=True)]
+    score_customers(table)
     features, mean, scale = scaled_features(table)
     elbow = elbow_curve(features, params.k_min, params.k_max) if params.n_clusters == "auto" else None
     k = elbow["suggested_k"] if elbow else params.n_clusters
@@ -122,6 +117,17 @@ def customer_table(view: pd.DataFrame, as_of: pd.Timestamp | None) -> tuple[pd.D
                                                 f"this column has one of {longest}: is it the right column?")
     table = table[["recency", "frequency", "monetary"]].astype({"frequency": "int64"})
     return table, as_of, ignored
+
+
+def score_customers(table: pd.DataFrame) -> None:
+    """Add the 1-5 scores (fewer days since the last purchase is better), the rfm_score text and the named segment
+    to a customer_table, in place."""
+    table["r_score"] = score(table["recency"].to_numpy(), higher_is_better=False)
+    table["f_score"] = score(table["frequency"].to_numpy())
+    table["m_score"] = score(table["monetary"].to_numpy())
+    table["rfm_score"] = (table["r_score"].astype(str) + table["f_score"].astype(str) + table["m_score"].astype(str))
+    table["segment"] = [segment_of(r, f, m) for r, f, m in
+                        zip(table["r_score"], table["f_score"], table["m_score"], strict=True)]
 
 
 def score(values: np.ndarray, higher_is_better: bool = True) -> np.ndarray:
