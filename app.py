@@ -131,7 +131,7 @@ def create_admin_command(username: str, email: str, password: str) -> None:
 @click.command("cleanup")
 @with_appcontext
 def cleanup_command() -> None:
-    """Run the housekeeping sweeps now (the app also runs them every few minutes)."""
+    """Run the housekeeping sweeps now (the app also runs them every RETENTION_INTERVAL_SECONDS)."""
     removed, staging, stopped = (sweep() for sweep in housekeeping_sweeps(current_app.extensions["services"],
                                                                            current_app.config))
     click.echo(f"removed {removed} raw upload(s) and {staging} dead upload(s); "

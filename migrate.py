@@ -17,6 +17,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from config import PROJECT_ROOT, load_config
@@ -74,7 +75,10 @@ def migration_lock(database_url: str) -> Iterator[None]:
             try:
                 yield
             finally:
-                conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
+                try:
+                    conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
+                except SQLAlchemyError as exc:  # the server went away: its lock went with the session
+                    logger.warning("could not release the migration lock: %s", exc)
     finally:
         engine.dispose()
 

@@ -15,7 +15,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
-# A load balancer or a client may ask again soon: a migration or a restarting database takes seconds.
 
 
 class SystemService:

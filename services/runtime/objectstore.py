@@ -30,32 +30,25 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from services.errors import AppError, NotFound
+from services.errors import AppError, NotFound, ServiceUnavailable, StorageFull
 
 if TYPE_CHECKING:
     from services.runtime.s3store import S3Options
 
 logger = logging.getLogger(__name__)
-RETRY_AFTER_SECONDS = 5
 CHUNK_BYTES = 1 << 20
 STREAM_BUFFER_BYTES = 8 << 20  # unbuffered S3 reads are one ranged GET per 64 KiB
 PARTIAL_SUFFIX = ".partial"  # a local write in progress, or left by a crash (housekeeping removes old ones)
 FULL_MARKERS = ("QuotaExceeded", "StorageFull", "InsufficientStorage", "No space left", "quota exceeded")
 
 
-class StorageUnavailable(AppError):
-    """The storage cannot be reached or refused the call (503); the client may retry later."""
+class StorageUnavailable(ServiceUnavailable):
+    """The storage cannot be reached or refused the call (503, with the one Retry-After every 503 has)."""
 
-    status, title, slug = 503, "Storage unavailable", "storage-unavailable"
+    title, slug = "Storage unavailable", "storage-unavailable"
 
     def __init__(self, detail: str = "the file storage is not reachable; try again shortly") -> None:
-        super().__init__(detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-
-
-class StorageFull(AppError):
-    """The storage has no room (ENOSPC, EDQUOT, a bucket quota) (507)."""
-
-    status, title, slug = 507, "Insufficient storage", "insufficient-storage"
+        super().__init__(detail)
 
 
 class ObjectNotFound(NotFound, FileNotFoundError):

@@ -59,10 +59,16 @@ class RqQueue:
     def reconcile(self, job_ids: list[str]) -> tuple[list[str], dict[str, str]]:
         """Ask RQ about our unfinished jobs: those still waiting in Redis (their heartbeat is refreshed), and
         those RQ failed, with its reason (a dead work-horse, a worker on another database...)."""
+        from redis import RedisError
         from rq.job import Job
 
+        try:
+            jobs = Job.fetch_many(job_ids, connection=self.connection)
+        except RedisError as exc:  # the heartbeat rule still fails stopped runs; RQ's reasons wait for Redis
+            logger.warning("could not ask RQ about %s job(s): %s", len(job_ids), exc)
+            return [], {}
         waiting, ended = [], {}
-        for job_id, job in zip(job_ids, Job.fetch_many(job_ids, connection=self.connection), strict=True):
+        for job_id, job in zip(job_ids, jobs, strict=True):
             if job is None:
                 continue  # expired or never queued: the heartbeat decides
             status = str(job.get_status(refresh=False).value)

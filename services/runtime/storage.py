@@ -34,10 +34,6 @@ def file_storage_dir(storage_root: Path, owner_id: int, storage_key: str) -> Pat
     return user_storage_dir(storage_root, owner_id) / storage_key
 
 
-REMOVED_ROWS_FILE = "removed.parquet"  # a cleaning analysis: positions and reasons of the removed rows
-MODEL_FILE = "model.joblib"  # an rfm analysis: what /predict needs
-
-
 def analysis_artifact_dir(storage_root: Path, owner_id: int, storage_key: str, analysis_id: int) -> Path:
     """Files an analysis keeps beside its upload (so deleting the file deletes them too)."""
     return file_storage_dir(storage_root, owner_id, storage_key) / "analyses" / str(int(analysis_id))

@@ -267,3 +267,20 @@ def test_ids_beyond_the_database_range_are_404_or_422(app, client, alice, huge):
     for query in (f"/api/analyses?file_id={huge}", f"/api/dashboard?file_id={huge}",
                   f"/api/export/csv?file_id={huge}", f"/api/files?page={huge}"):
         assert_problem(client.get(query, headers=alice.headers), 422)
+
+
+def test_the_sweep_fails_stopped_runs_while_redis_is_down(app, client, alice, services, monkeypatch):
+    """With REDIS_URL set and Redis gone, asking RQ fails; the heartbeat half of the sweep must still run."""
+    from services.runtime.queues import RqQueue
+
+    monkeypatch.setattr(services.jobs, "queue", RqQueue("redis://127.0.0.1:9/0"))  # nothing listens on port 9
+    monkeypatch.setattr(services.jobs.queue, "enqueue", lambda *_ids: None)
+    file_id = upload(client, alice)["file_id"]
+    job = client.post("/api/process", headers={**alice.headers, "Prefer": "respond-async"},
+                      json={"file_id": file_id, "type": "rfm", "params": {}}).json
+    with app.extensions["db_engine"].begin() as conn:
+        conn.execute(update(analyses).values(heartbeat_at=LONG_AGO))
+        conn.execute(update(jobs).values(heartbeat_at=LONG_AGO))
+    assert services.jobs.fail_stopped(STALE) == 2
+    reported = client.get(f"/api/jobs/{job['job_id']}", headers=alice.headers).json
+    assert reported["status"] == "failed" and "worker stopped" in reported["error"]
