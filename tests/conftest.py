@@ -6,6 +6,8 @@ import json
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,23 +67,33 @@ def sqlite_template(tmp_path_factory):
     return path
 
 
+@contextmanager
+def throwaway_mysql_database(prefix: str) -> Iterator[str]:
+    """A fresh, empty database on TEST_MYSQL_URL's server, dropped afterwards."""
+    server_url = make_url(os.environ["TEST_MYSQL_URL"])
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+    server = create_engine(server_url)
+    with server.begin() as conn:
+        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    try:
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        server.dispose()
+
+
 @pytest.fixture(scope="session")
 def mysql_database_url():
     """A throwaway MariaDB database for this test run, migrated once and dropped at the end."""
-    server_url = make_url(os.environ["TEST_MYSQL_URL"])
-    name = f"rat_test_{os.getpid()}_{secrets.token_hex(3)}"
-    server = create_engine(server_url)
+    database = throwaway_mysql_database("rat_test")
     try:
-        with server.begin() as conn:
-            conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+        url = database.__enter__()
     except Exception as exc:  # noqa: BLE001 - any failure here means the MariaDB half cannot run
         pytest.exit(f"TEST_MYSQL_URL is set but MariaDB is not usable: {exc}", returncode=3)
-    url = server_url.set(database=name).render_as_string(hide_password=False)
     upgrade(url)
     yield url
-    with server.begin() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-    server.dispose()
+    database.__exit__(None, None, None)
 
 
 @pytest.fixture(params=BACKENDS)

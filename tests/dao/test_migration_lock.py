@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import secrets
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, inspect
 
 from migrate import upgrade
+from tests.conftest import throwaway_mysql_database
 
 PROCESSES = 4
 
@@ -44,16 +43,6 @@ def test_concurrent_migrations_of_a_fresh_sqlite_database(tmp_path):
 
 @pytest.mark.skipif(not os.environ.get("TEST_MYSQL_URL"), reason="needs TEST_MYSQL_URL (MariaDB)")
 def test_concurrent_migrations_of_a_fresh_mariadb_database():
-    server_url = make_url(os.environ["TEST_MYSQL_URL"])
-    name = f"rat_lock_{secrets.token_hex(4)}"
-    server = create_engine(server_url)
-    with server.begin() as conn:
-        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
-    try:
-        url = server_url.set(database=name).render_as_string(hide_password=False)
+    with throwaway_mysql_database("rat_lock") as url:
         assert _migrate_together(url) == ["ok"] * PROCESSES
         assert "users" in inspect(create_engine(url)).get_table_names()
-    finally:
-        with server.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        server.dispose()

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from tests.conftest import throwaway_mysql_database
 from tests.e2e.servers import (
     REPO,
     app_env,
@@ -82,17 +80,8 @@ def fresh_database(tmp_path: Path):
     if not os.environ.get("TEST_MYSQL_URL"):
         yield f"sqlite:///{tmp_path / 'production.sqlite3'}"
         return
-    server_url = make_url(os.environ["TEST_MYSQL_URL"])
-    name = f"rat_readme_{secrets.token_hex(4)}"
-    server = create_engine(server_url)
-    with server.begin() as conn:
-        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
-    try:
-        yield server_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        server.dispose()
+    with throwaway_mysql_database("rat_readme") as url:
+        yield url
 
 
 def test_the_production_block_on_a_fresh_database(tmp_path):
