@@ -6,10 +6,13 @@ import re
 import time
 import uuid
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wsgi import LimitedStream
 
 logger = logging.getLogger("access")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+DRAIN_MARGIN = 2 * 2**20  # what a proxy may forward beyond MAX_CONTENT_LENGTH (nginx: MAX_UPLOAD_MB + 1 MiB)
 
 
 class RequestIdFilter(logging.Filter):
@@ -51,3 +54,23 @@ def init_app(app: Flask) -> None:
     """Give every request an id before anything else runs, and echo it on the response."""
     app.before_request_funcs.setdefault(None, []).insert(0, _start_request)
     app.after_request(_finish_request)
+    app.after_request(_drain_unread_body)
+
+
+def _drain_unread_body(response: Response) -> Response:
+    """Read and drop what a refused request left of its body (a 401 before the upload was read, a 413), when a
+    proxy would forward that much: a server that answers early and closes makes nginx, still sending the body,
+    answer 502 instead of the app's 401 or 413. Bodies larger than any proxy here forwards are not read."""
+    length = request.content_length
+    if not length or length > (current_app.config.get("MAX_CONTENT_LENGTH") or 0) + DRAIN_MARGIN:
+        return response
+    try:
+        try:
+            stream = request.stream  # what the app left unread of it (nothing, once a form was parsed)
+        except RequestEntityTooLarge:
+            stream = LimitedStream(request.environ["wsgi.input"], length)  # refused before anything was read
+        while stream.read(1 << 20):
+            pass
+    except (OSError, HTTPException):  # the client went away meanwhile: nothing left to protect
+        pass
+    return response
