@@ -1,4 +1,5 @@
-"""Request ids (X-Request-ID in and out), log records that carry them, and one access-log line per request."""
+"""Request ids (X-Request-ID in and out), log records that carry them, one access-log line per request, and the
+unread body of a refused request drained so a proxy in front gets the answer."""
 from __future__ import annotations
 
 import logging
@@ -51,7 +52,7 @@ def _finish_request(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Give every request an id before anything else runs, and echo it on the response."""
+    """Give every request an id before anything else runs, echo it on the response, drain refused bodies."""
     app.before_request_funcs.setdefault(None, []).insert(0, _start_request)
     app.after_request(_finish_request)
     app.after_request(_drain_unread_body)
